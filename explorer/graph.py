@@ -1,0 +1,108 @@
+"""The pattern as a networkx graph, and the structural questions asked of it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .loader import ResolvedPattern
+
+
+def build_graph(rp: "ResolvedPattern") -> nx.MultiDiGraph:
+    """Nodes are component ids (in file order), edges are connections (key = index in the file).
+
+    Node attributes: ``label``, ``type``, ``category``, ``hardware``, ``tier``.
+    Edge attributes: ``index``, ``kind``, ``connection`` (the model).
+
+    Examples
+    --------
+    >>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+    >>> G = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml").graph
+    >>> G.nodes["api"]["tier"]
+    'online'
+    """
+    p = rp.pattern
+    G = nx.MultiDiGraph(id=p.id, title=p.title)
+    for c in p.components:
+        t = rp.types[c.id]
+        G.add_node(c.id, label=c.label or t.label, type=c.type, category=t.category,
+                   hardware=t.hardware, tier=c.tier)
+    for i, cn in enumerate(p.connections):
+        G.add_edge(cn.source, cn.target, key=i, index=i, kind=cn.kind, connection=cn)
+    tiers = derive_tiers(G, p.request.entry if p.request else None)
+    for node, tier in tiers.items():
+        if G.nodes[node]["tier"] is None:
+            G.nodes[node]["tier"] = tier
+    return G
+
+
+def edges_of_kind(G: nx.MultiDiGraph, *kinds: str) -> nx.DiGraph:
+    """A simple DiGraph over all nodes with only the edges of the given kinds."""
+    H = nx.DiGraph()
+    H.add_nodes_from(G.nodes)
+    H.add_edges_from((u, v) for u, v, k in G.edges(data="kind") if k in kinds)
+    return H
+
+
+def derive_tiers(G: nx.MultiDiGraph, entry: str | None) -> dict[str, str]:
+    """online: on the sync request path; nearline: fed asynchronously from it; offline: the rest."""
+    tiers = {n: "offline" for n in G.nodes}
+    if entry is None or entry not in G:
+        return tiers
+    sync = edges_of_kind(G, "sync")
+    online = {entry} | nx.descendants(sync, entry) | nx.ancestors(sync, entry)
+    both = edges_of_kind(G, "sync", "async")
+    nearline = (nx.descendants(both, entry) | {entry}) - online
+    for n in nearline:
+        tiers[n] = "nearline"
+    for n in online:
+        tiers[n] = "online"
+    return tiers
+
+
+def request_path(G: nx.MultiDiGraph, entry: str) -> nx.DiGraph:
+    """The synchronous subgraph reachable from the entry (acyclic by validation)."""
+    sync = edges_of_kind(G, "sync")
+    nodes = {entry} | nx.descendants(sync, entry)
+    return sync.subgraph(nodes).copy()
+
+
+def propagation_order(G: nx.MultiDiGraph, sources: list[str], kinds: tuple[str, ...]) -> tuple[list[str], set[tuple[str, str, int]]]:
+    """Order to push traffic from ``sources`` over edges of ``kinds``, and the edges left out.
+
+    Feedback loops are real cycles on async/batch edges; traffic is not sent
+    round them twice. A depth-first search from the sources in file order
+    marks each edge that closes a cycle (a back edge) and leaves it out; the
+    rest is a DAG and is returned in topological order.
+    """
+    order_index = {n: i for i, n in enumerate(G.nodes)}
+    out_edges = {n: sorted(((v, k) for _, v, k, kind in G.out_edges(n, keys=True, data="kind")
+                            if kind in kinds), key=lambda e: e[1]) for n in G.nodes}
+    back: set[tuple[str, str, int]] = set()
+    state: dict[str, int] = {}  # 1 = on stack, 2 = done
+    for s in sources:
+        if s in state:
+            continue
+        stack = [(s, iter(out_edges[s]))]
+        state[s] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                continue
+            v, k = nxt
+            if state.get(v) == 1:
+                back.add((node, v, k))
+            elif v not in state:
+                state[v] = 1
+                stack.append((v, iter(out_edges[v])))
+    reached = set(state)
+    D = nx.DiGraph()
+    D.add_nodes_from(sorted(reached, key=order_index.get))
+    D.add_edges_from((u, v) for u in reached for v, k in out_edges[u] if (u, v, k) not in back)
+    order = list(nx.lexicographical_topological_sort(D, key=order_index.get))
+    return order, back

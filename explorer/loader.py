@@ -1,0 +1,417 @@
+"""Load and validate catalog and pattern files into resolved patterns.
+
+Schema errors come from pydantic and are mapped back to the file, line and
+path; cross-reference rules (ids, connections, cycles, ranges, expressions)
+are checked here. Every problem found is reported at once.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel, ValidationError
+
+from . import expressions
+from .errors import CatalogError, ExpressionError, LocatedError, PatternError
+from .models import Catalog, ComponentType, Pattern
+from .yamlio import Located, format_path, load_file, load_text
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPONENTS_DIR = ROOT / "components"
+ARCHITECTURES_DIR = ROOT / "architectures"
+MAX_COMPONENTS = 2_000
+"""Most components a pattern file may declare (generated benchmark graphs bypass files)."""
+
+_UNION_TAGS = {"float", "str", "int", "bool", "constrained-str", "literal['all']", "list[constrained-str]",
+               "Sourced", "SourcedQuantity", "none"}
+
+
+# --------------------------------------------------------------------------- pydantic → located errors
+
+def _field_annotation(model: type[BaseModel], name: str) -> Any:
+    for fname, info in model.model_fields.items():
+        if fname == name or info.alias == name:
+            return info.annotation
+    return None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    out = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    for arg in typing.get_args(annotation):
+        out.extend(_models_in(arg))
+    return out
+
+
+def _model_at(root: type[BaseModel], path: tuple) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = root
+    for part in path:
+        if isinstance(part, int) or model is None:
+            continue
+        models = _models_in(_field_annotation(model, part))
+        model = models[0] if models else None
+    return model
+
+
+def _valid_keys(model: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def located_errors(exc: ValidationError, doc: Located, root: type[BaseModel]) -> list[LocatedError]:
+    """Turn a pydantic ValidationError into located, de-duplicated, plain messages."""
+    out: dict[str, LocatedError] = {}
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        # keep the longest prefix that exists in the document, then the missing/extra key
+        path: tuple = ()
+        for part in loc:
+            if doc.lines.get(path + (part,)) is not None or (
+                    isinstance(part, (str, int)) and str(part) not in _UNION_TAGS
+                    and not str(part).startswith(("function-", "literal[", "list["))):
+                path = path + (part,)
+            else:
+                break
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = _model_at(root, path[:-1])
+            keys = ", ".join(_valid_keys(parent)) if parent else ""
+            msg = f"unknown key {path[-1]!r}" + (f" (valid keys: {keys})" if keys else "")
+        elif kind == "missing":
+            msg = "required field is missing"
+        elif kind in ("float_type", "float_parsing", "string_type") and any(
+                str(p) in _UNION_TAGS for p in loc[len(path):]):
+            msg = "must be a number or an expression over the parameters (e.g. candidates / 10)"
+        else:
+            msg = err["msg"]
+            given = err.get("input")
+            if kind not in ("model_type", "dict_type") and isinstance(given, (str, int, float)):
+                msg += f" (got {given!r})"
+            msg = msg[0].lower() + msg[1:]
+        key = format_path(path)
+        line = doc.line_of(path)
+        if key in out and kind in ("float_type", "float_parsing", "string_type", "string_too_long"):
+            continue
+        out.setdefault(key + "|" + msg, LocatedError(msg, file=doc.file, line=line,
+                                                     path=key or None))
+    return list(out.values())
+
+
+# --------------------------------------------------------------------------- catalog
+
+@dataclass(frozen=True)
+class CatalogIndex:
+    """All component types by id, with the file each came from."""
+
+    types: dict[str, ComponentType]
+    files: dict[str, str]
+
+    def __contains__(self, type_id: str) -> bool:
+        return type_id in self.types
+
+    def __getitem__(self, type_id: str) -> ComponentType:
+        return self.types[type_id]
+
+
+def load_catalog(directory: str | Path = COMPONENTS_DIR) -> CatalogIndex:
+    """Load every ``*.yaml`` catalog file in a directory.
+
+    Raises
+    ------
+    CatalogError
+        With every problem found, each naming file, line and path.
+    """
+    directory = Path(directory)
+    return _load_catalog_cached(str(directory.resolve()), _dir_stamp(directory))
+
+
+def _dir_stamp(directory: Path) -> tuple:
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                            for p in directory.glob("*.yaml")))
+    except OSError:
+        return ()
+
+
+@lru_cache(maxsize=8)
+def _load_catalog_cached(directory: str, _stamp: tuple) -> CatalogIndex:
+    types: dict[str, ComponentType] = {}
+    files: dict[str, str] = {}
+    errors: list[LocatedError] = []
+    paths = sorted(Path(directory).glob("*.yaml"))
+    if not paths:
+        raise CatalogError([LocatedError(f"no catalog files (*.yaml) in {directory}")])
+    for path in paths:
+        try:
+            doc = load_file(path)
+            catalog = Catalog.model_validate(doc.data)
+        except PatternError as exc:
+            errors.extend(exc.errors)
+            continue
+        except ValidationError as exc:
+            errors.extend(located_errors(exc, doc, Catalog))
+            continue
+        for i, t in enumerate(catalog.types):
+            if t.id in types:
+                errors.append(LocatedError(f"duplicate component type {t.id!r} (also in {files[t.id]})",
+                                           file=path.name, line=doc.line_of(("types", i, "id")),
+                                           path=f"types[{i}].id"))
+                continue
+            types[t.id] = t
+            files[t.id] = path.name
+    if errors:
+        raise CatalogError(errors)
+    return CatalogIndex(types, files)
+
+
+# --------------------------------------------------------------------------- patterns
+
+@dataclass(frozen=True)
+class ResolvedPattern:
+    """A validated pattern with its catalog types and source locations."""
+
+    pattern: Pattern
+    types: dict[str, ComponentType]
+    """Catalog type of each component, by component id."""
+    file: str
+    """File name (or ``<draft>``) the pattern came from."""
+    doc: Located
+    warnings: tuple[str, ...] = ()
+    user: bool = False
+    """True for patterns from the user's own folder or the editor."""
+    path: str | None = None
+    graph: nx.MultiDiGraph = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    @property
+    def id(self) -> str:
+        return self.pattern.id
+
+    def defaults(self) -> dict[str, float]:
+        """Parameter values of the default scenario."""
+        return {p.name: p.default for p in self.pattern.parameters}
+
+
+def load_pattern(path: str | Path, catalog: CatalogIndex | None = None, *, user: bool = False) -> ResolvedPattern:
+    """Load, validate and resolve one pattern file.
+
+    Raises
+    ------
+    PatternError
+        With every problem found, e.g.
+        ``video_recommendation.yaml:42: connections[3].to: unknown component 'rankr' (known: api, …)``.
+    """
+    path = Path(path)
+    doc = load_file(path)
+    return resolve(doc, catalog, expected_id=path.stem, user=user, path=str(path))
+
+
+def load_pattern_text(text: str, file: str = "draft.yaml", catalog: CatalogIndex | None = None,
+                      *, expected_id: str | None = None, user: bool = True) -> ResolvedPattern:
+    """Load a pattern from text (the editor, uploads)."""
+    return resolve(load_text(text, file), catalog, expected_id=expected_id, user=user)
+
+
+def resolve(doc: Located, catalog: CatalogIndex | None = None, *, expected_id: str | None = None,
+            user: bool = False, path: str | None = None) -> ResolvedPattern:
+    """Validate a loaded document as a pattern and resolve it against the catalog."""
+    catalog = catalog or load_catalog()
+    if not isinstance(doc.data, dict):
+        raise PatternError([LocatedError("a pattern file must be a mapping with id, title, components…",
+                                         file=doc.file, line=1)])
+    comps = doc.data.get("components")
+    if isinstance(comps, list) and len(comps) > MAX_COMPONENTS:
+        raise PatternError([LocatedError(f"{len(comps)} components is over the limit of {MAX_COMPONENTS}",
+                                         file=doc.file, line=doc.line_of(("components",)), path="components")])
+    try:
+        pattern = Pattern.model_validate(doc.data)
+    except ValidationError as exc:
+        raise PatternError(located_errors(exc, doc, Pattern)) from None
+    errors, warnings = _cross_check(pattern, doc, catalog, expected_id)
+    if errors:
+        raise PatternError(errors)
+    types = {c.id: catalog[c.type] for c in pattern.components}
+    from .graph import build_graph  # local import: graph depends on this module's types
+    resolved = ResolvedPattern(pattern, types, doc.file, doc, tuple(warnings), user, path)
+    object.__setattr__(resolved, "graph", build_graph(resolved))
+    return resolved
+
+
+def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
+                 expected_id: str | None) -> tuple[list[LocatedError], list[str]]:
+    errors: list[LocatedError] = []
+    warnings: list[str] = []
+
+    def err(path: tuple, message: str) -> None:
+        errors.append(LocatedError(message, file=doc.file, line=doc.line_of(path),
+                                   path=format_path(path) or None))
+
+    if expected_id and p.id != expected_id:
+        err(("id",), f"id {p.id!r} must equal the file name without .yaml ({expected_id!r})")
+
+    def dupes(items: list, key: str, what: str, section: str) -> None:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            value = getattr(item, key)
+            if value in seen:
+                err((section, i, key), f"duplicate {what} {value!r} (first at {section}[{seen[value]}])")
+            else:
+                seen[value] = i
+
+    dupes(p.components, "id", "component id", "components")
+    dupes(p.parameters, "name", "parameter", "parameters")
+    dupes(p.batch_jobs, "id", "batch job id", "batch_jobs")
+    dupes(p.views, "id", "view id", "views")
+
+    ids = [c.id for c in p.components]
+    known_ids = ", ".join(ids[:12]) + (", …" if len(ids) > 12 else "")
+    id_set = set(ids)
+
+    def check_ref(path: tuple, value: str, what: str = "component") -> None:
+        if value not in id_set:
+            err(path, f"unknown {what} {value!r} (known: {known_ids})")
+
+    known_types = sorted(catalog.types)
+    for i, c in enumerate(p.components):
+        if c.type not in catalog:
+            close = [t for t in known_types if t.split("_")[0] in c.type or c.type in t][:6]
+            hint = ", ".join(close or known_types[:10]) + ("" if close else ", …")
+            err(("components", i, "type"), f"unknown component type {c.type!r} (e.g. {hint}; "
+                "`python -m explorer types` lists all)")
+
+    for i, cn in enumerate(p.connections):
+        check_ref(("connections", i, "from"), cn.source)
+        check_ref(("connections", i, "to"), cn.target)
+        if cn.source == cn.target:
+            err(("connections", i, "to"), f"a component cannot call itself ({cn.source!r})")
+    if p.request is not None:
+        check_ref(("request", "entry"), p.request.entry)
+    for i, job in enumerate(p.batch_jobs):
+        check_ref(("batch_jobs", i, "entry"), job.entry)
+    for i, view in enumerate(p.views):
+        if view.components != "all":
+            for j, cid in enumerate(view.components):
+                check_ref(("views", i, "components", j), cid)
+
+    # parameters: ranges
+    names = {q.name for q in p.parameters}
+    for i, q in enumerate(p.parameters):
+        if q.min > q.max:
+            err(("parameters", i, "min"), f"min {q.min:g} is above max {q.max:g}")
+        elif not q.min <= q.default <= q.max:
+            err(("parameters", i, "default"),
+                f"default {q.default:g} is outside the range {q.min:g} to {q.max:g}")
+        if q.scale == "log" and q.min <= 0:
+            err(("parameters", i, "min"), "a log-scale parameter needs min > 0")
+
+    # sync cycles
+    sync = nx.DiGraph()
+    sync.add_edges_from((cn.source, cn.target) for cn in p.connections if cn.kind == "sync")
+    try:
+        cycle = nx.find_cycle(sync)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        names_cycle = " → ".join([a for a, _ in cycle] + [cycle[0][0]])
+        first = next(i for i, cn in enumerate(p.connections)
+                     if cn.kind == "sync" and (cn.source, cn.target) == cycle[0])
+        err(("connections", first), f"the synchronous request path has a cycle: {names_cycle}; "
+            "make the feedback edge async or batch")
+
+    # quantities parse, name known parameters and evaluate sensibly at defaults
+    defaults = {q.name: q.default for q in p.parameters}
+    for path, quantity, rule in _quantities(p):
+        try:
+            expressions.check(quantity, names)
+            if names_in_ok(quantity, names):
+                value = expressions.evaluate(quantity, defaults)
+                problem = _rule_problem(rule, value)
+                if problem:
+                    err(path, f"{problem} at the default scenario (got {value:g} from {quantity!r})")
+        except ExpressionError as exc:
+            err(path, str(exc))
+
+    if p.request is None and not p.batch_jobs:
+        warnings.append("the pattern has neither a request path nor batch jobs, so no traffic reaches it")
+    return errors, warnings
+
+
+def names_in_ok(quantity: Any, names: set[str]) -> bool:
+    try:
+        return expressions.names_in(quantity) <= names
+    except ExpressionError:
+        return False
+
+
+def _rule_problem(rule: str, value: float) -> str | None:
+    if rule == "positive" and not value > 0:
+        return "must be greater than 0"
+    if rule == "nonneg" and value < 0:
+        return "must not be negative"
+    if rule == "count" and value < 1:
+        return "must be at least 1"
+    if rule == "fraction" and not 0 < value < 1:
+        return "must be between 0 and 1 (exclusive)"
+    return None
+
+
+def _quantities(p: Pattern):
+    """Every quantity in a pattern: (path, quantity, rule)."""
+    if p.request is not None:
+        yield ("request", "peak_qps"), p.request.peak_qps, "nonneg"
+        yield ("request", "latency_target_ms"), p.request.latency_target_ms, "positive"
+        yield ("request", "target_utilization"), p.request.target_utilization, "fraction"
+    for i, c in enumerate(p.components):
+        yield ("components", i, "replicas"), c.replicas, "nonneg"
+        if c.latency_budget_ms is not None:
+            yield ("components", i, "latency_budget_ms"), c.latency_budget_ms, "positive"
+        for name in ("service_ms", "per_item_ms", "concurrency", "service_cv", "memory_gb",
+                     "cost_usd_per_hour"):
+            o = getattr(c.overrides, name)
+            if o is not None:
+                rule = {"service_ms": "positive", "concurrency": "count"}.get(name, "nonneg")
+                yield ("components", i, "overrides", name, "value"), o.value, rule
+        if c.data is not None:
+            yield ("components", i, "data", "items"), c.data.items, "nonneg"
+            yield ("components", i, "data", "bytes_per_item"), c.data.bytes_per_item, "nonneg"
+            yield ("components", i, "data", "replication"), c.data.replication, "count"
+    for i, cn in enumerate(p.connections):
+        yield ("connections", i, "calls"), cn.calls, "nonneg"
+        yield ("connections", i, "items"), cn.items, "nonneg"
+        yield ("connections", i, "payload_bytes"), cn.payload_bytes, "nonneg"
+    for i, job in enumerate(p.batch_jobs):
+        yield ("batch_jobs", i, "items"), job.items, "nonneg"
+        yield ("batch_jobs", i, "batch_items"), job.batch_items, "count"
+        yield ("batch_jobs", i, "every_hours"), job.every_hours, "positive"
+        yield ("batch_jobs", i, "window_hours"), job.window_hours, "positive"
+
+
+# --------------------------------------------------------------------------- the library
+
+def builtin_paths(directory: str | Path = ARCHITECTURES_DIR) -> list[Path]:
+    """Pattern files shipped with the project, sorted by name."""
+    return sorted(Path(directory).glob("*.yaml"))
+
+
+def find_pattern_path(name: str, directory: str | Path = ARCHITECTURES_DIR,
+                      user_dir: str | Path | None = None) -> Path:
+    """A built-in id, a user pattern id, or a path to a YAML file."""
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        return candidate
+    for folder in [directory] + ([user_dir] if user_dir else []):
+        path = Path(folder) / f"{name}.yaml"
+        if path.exists():
+            return path
+    known = [p.stem for p in builtin_paths(directory)]
+    raise PatternError([LocatedError(f"no pattern {name!r} (built-in: {', '.join(known)}; "
+                                     "or give a path to a .yaml file)")])
+
+
+def is_finite(x: float) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
