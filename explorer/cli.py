@@ -1,0 +1,227 @@
+"""Command line: ``python -m explorer list|show|types|validate|schema|estimate|queue``.
+
+Bad arguments get one line on stderr and exit code 2; invalid pattern files
+exit 1 with every message. Never a traceback for a user error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import queueing
+from .errors import ExplorerError, PatternError
+from .loader import builtin_paths, find_pattern_path, load_catalog, load_pattern
+from .report import fmt
+from .scenario import parse_number, parse_sets
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "pattern.schema.json"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class UsageError(ExplorerError):
+    """A bad command-line argument (exit 2)."""
+
+
+def pattern_schema() -> dict:
+    """The JSON Schema of a pattern file (committed as explorer/pattern.schema.json)."""
+    from .models import Pattern
+    schema = Pattern.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Architecture Explorer pattern"
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(pattern_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="python -m explorer", description="ML system design architectures: validate, inspect and size them.")
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("list", help="list the built-in patterns")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("show", help="show a pattern's parameters and components")
+    p.add_argument("pattern")
+    p = sub.add_parser("types", help="list the catalog's component types")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("validate", help="validate pattern files (exit 1 with the messages when invalid)")
+    p.add_argument("files", nargs="+")
+    sub.add_parser("schema", help="print the JSON Schema of a pattern file")
+    p = sub.add_parser("estimate", help="capacity estimate of a pattern at a scenario")
+    p.add_argument("pattern", help="built-in id or path to a YAML file")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--mode", choices=["provisioned", "autosize"], default="provisioned")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("queue", help="one M/M/c station: figures, and sizing with --sla-ms/--target-utilization")
+    p.add_argument("--arrival-rate", required=True, type=_number, metavar="PER_S")
+    p.add_argument("--service-ms", required=True, type=_number, metavar="MS")
+    p.add_argument("--servers", type=int)
+    p.add_argument("--sla-ms", type=_number)
+    p.add_argument("--target-utilization", type=_number)
+    p.add_argument("--json", action="store_true")
+    _extend(sub)
+    return ap
+
+
+def _extend(sub) -> None:
+    """Hook for subcommands defined in other modules (export)."""
+    try:
+        from . import export_cli  # noqa: F401
+    except ImportError:
+        return
+    export_cli.add_parser(sub)
+
+
+def _number(text: str) -> float:
+    try:
+        return parse_number(text)
+    except ExplorerError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except UsageError as exc:
+        print(f"python -m explorer: error: {exc}", file=sys.stderr)
+        return 2
+    except PatternError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except ExplorerError as exc:
+        print(f"python -m explorer: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+def _run(args) -> int:
+    cmd = args.command
+    if cmd == "list":
+        rows = []
+        for path in builtin_paths():
+            rp = load_pattern(path)
+            p = rp.pattern
+            rows.append({"id": p.id, "title": p.title, "kind": p.kind, "chapter": p.chapter,
+                         "components": len(p.components), "tags": p.tags})
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for kind, heading in (("case_study", "Case studies"), ("building_block", "Building blocks")):
+                items = [r for r in rows if r["kind"] == kind]
+                if items:
+                    print(f"{heading}:")
+                    for r in sorted(items, key=lambda r: (r["chapter"] or 0, r["id"])):
+                        ch = f"ch{r['chapter']} " if r["chapter"] else ""
+                        print(f"  {r['id']:<30} {ch}{r['title']}")
+        return 0
+    if cmd == "types":
+        cat = load_catalog()
+        if args.json:
+            print(json.dumps({k: v.model_dump() for k, v in sorted(cat.types.items())}, indent=2))
+        else:
+            for k, t in sorted(cat.types.items()):
+                print(f"{k:<26} {t.category:<11} {t.hardware:<8} {t.label}")
+        return 0
+    if cmd == "schema":
+        sys.stdout.write(schema_text())
+        return 0
+    if cmd == "validate":
+        bad = 0
+        for f in args.files:
+            try:
+                rp = load_pattern(f)
+            except PatternError as exc:
+                bad += 1
+                print(str(exc), file=sys.stderr)
+                continue
+            print(f"{f}: ok ({len(rp.pattern.components)} components, {len(rp.pattern.connections)} connections)")
+            for w in rp.warnings:
+                print(f"{f}: warning: {w}")
+        return 1 if bad else 0
+    if cmd == "show":
+        rp = load_pattern(find_pattern_path(args.pattern))
+        return _show(rp)
+    if cmd == "estimate":
+        from .analysis import analyse
+        rp = load_pattern(find_pattern_path(args.pattern))
+        values = parse_sets(rp, args.set)
+        report = analyse(rp, values, args.mode)
+        if args.json:
+            print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            from .text import report_text
+            print(report_text(report))
+        return 0
+    if cmd == "queue":
+        return _queue(args)
+    export_cli = sys.modules.get("explorer.export_cli")
+    if export_cli is not None and hasattr(export_cli, "run"):
+        return export_cli.run(args)
+    raise UsageError(f"unknown command {cmd!r}")
+
+
+def _show(rp) -> int:
+    p = rp.pattern
+    print(f"{p.title} ({p.id}, {p.kind.replace('_', ' ')})")
+    if p.summary:
+        print(p.summary.strip())
+    print("\nParameters:")
+    for q in p.parameters:
+        print(f"  {q.name:<22} default {fmt(q.default)} {q.unit}  range {fmt(q.min)}–{fmt(q.max)} ({q.scale})")
+    print("\nComponents:")
+    for c in p.components:
+        print(f"  {c.id:<22} {c.type:<24} replicas {c.replicas}")
+    print("\nConnections:")
+    for cn in p.connections:
+        print(f"  {cn.source} → {cn.target} [{cn.kind}] calls {cn.calls} items {cn.items}")
+    return 0
+
+
+def _queue(args) -> int:
+    lam, s_ms = args.arrival_rate, args.service_ms
+    if lam < 0:
+        raise UsageError("--arrival-rate must be ≥ 0")
+    if s_ms <= 0:
+        raise UsageError("--service-ms must be > 0")
+    if args.servers is not None and args.servers < 0:
+        raise UsageError("--servers must be ≥ 0")
+    if args.target_utilization is not None and not 0 < args.target_utilization <= 1:
+        raise UsageError("--target-utilization must be in (0, 1]")
+    if args.sla_ms is not None and args.sla_ms <= 0:
+        raise UsageError("--sla-ms must be > 0")
+    sizing = None
+    if args.sla_ms is not None or args.target_utilization is not None:
+        sizing = queueing.size_servers(lam, s_ms, target_utilization=args.target_utilization,
+                                       p99_target_ms=args.sla_ms)
+    servers = args.servers
+    if servers is None:
+        if sizing is None:
+            raise UsageError("give --servers, or --sla-ms and/or --target-utilization to size the station")
+        servers = sizing.min_servers
+    out: dict = {"arrival_rate_per_s": lam, "service_ms": s_ms, "servers": servers}
+    if servers is not None:
+        st = queueing.station(lam, s_ms, servers)
+        out.update({"utilization": st.utilization if st.utilization != float("inf") else None,
+                    "p_wait": st.p_wait, "mean_ms": st.mean_ms,
+                    "p50_ms": st.p50_ms, "p99_ms": st.p99_ms, "saturated": st.saturated})
+    else:
+        out.update({"utilization": None, "p_wait": None, "mean_ms": None, "p50_ms": None, "p99_ms": None,
+                    "saturated": None})
+    if sizing is not None:
+        out.update({"min_servers": sizing.min_servers, "infeasible": sizing.infeasible, "reason": sizing.reason})
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    for k, v in out.items():
+        print(f"{k:<20} {fmt(v) if not isinstance(v, str) else v}")
+    return 0

@@ -1,0 +1,261 @@
+"""What the capacity analysis returns: figures with their traces.
+
+Every number the product shows is a :class:`Figure`: a value, its unit, the
+formula that produced it and the inputs (with units) that went in. Saturated
+latencies are ``None`` with ``saturated=True`` — a state, never a NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Status = str  # "ok" | "hot" | "saturated" | "infeasible" | "external" | "idle"
+
+STATUS_ORDER = {"saturated": 0, "infeasible": 1, "hot": 2, "ok": 3, "idle": 4, "external": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input of a formula."""
+
+    name: str
+    value: Any
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A reported number with its trace.
+
+    Examples
+    --------
+    >>> f = Figure("utilization", "Utilisation", 0.5, "", "ρ = λ·S / c",
+    ...            (Input("λ", 100.0, "calls/s"), Input("S", 10.0, "ms"), Input("c", 2, "servers")))
+    >>> f.explain()
+    'Utilisation = 0.5 — ρ = λ·S / c with λ = 100 calls/s, S = 10 ms, c = 2 servers'
+    """
+
+    key: str
+    label: str
+    value: float | int | str | bool | None
+    unit: str
+    formula: str
+    inputs: tuple[Input, ...] = ()
+    note: str = ""
+
+    def explain(self) -> str:
+        """The figure as one readable line: label = value — formula with inputs."""
+        ins = ", ".join(f"{i.name} = {fmt(i.value)}{(' ' + i.unit) if i.unit else ''}" for i in self.inputs)
+        value = "saturated (no finite value)" if self.value is None else fmt(self.value)
+        unit = f" {self.unit}" if self.unit and self.value is not None else ""
+        text = f"{self.label} = {value}{unit} — {self.formula}"
+        if ins:
+            text += f" with {ins}"
+        if self.note:
+            text += f". {self.note}"
+        return text
+
+
+def fmt(value: Any) -> str:
+    """Compact, stable number formatting for traces and labels."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value == int(value) and abs(value) < 1e15:
+            return f"{int(value):,}"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        if abs(value) >= 1:
+            return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+        return f"{value:.3g}"
+    return str(value)
+
+
+@dataclass(slots=True)
+class ComponentReport:
+    """Figures for one component in one scenario."""
+
+    id: str
+    label: str
+    type: str
+    category: str
+    hardware: str
+    tier: str
+    status: Status
+    on_request_path: bool
+    calls_per_s: float
+    items_per_s: float
+    items_per_call: float
+    service_ms: float
+    service_cv: float
+    concurrency: int
+    shards: int
+    shard_access: str
+    replicas: int
+    """Replicas per shard used in this scenario (provisioned, or recommended in auto-size)."""
+    replicas_provisioned: int
+    replicas_recommended: int | None
+    """Fewest replicas per shard that meet the target utilisation and latency share; None if infeasible."""
+    nodes: int
+    """shards × replicas."""
+    servers_per_shard: int
+    arrival_per_shard_per_s: float
+    utilization: float
+    saturated: bool
+    p_wait: float | None
+    mean_ms: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    budget_ms: float | None
+    memory_gb: float
+    storage_gb: float
+    network_mb_s: float
+    cost_usd_month: float
+    sizing_reason: str = ""
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EdgeReport:
+    """Traffic on one connection."""
+
+    index: int
+    source: str
+    target: str
+    kind: str
+    calls_per_s: float
+    calls_per_upstream: float
+    items_per_call: float
+    label: str
+    on_critical_path: bool = False
+
+
+@dataclass(slots=True)
+class Stage:
+    """One component on the critical path, for the latency waterfall."""
+
+    component: str
+    label: str
+    mean_ms: float | None
+    p99_ms: float | None
+    """p99 of this stage's own station under its fan-out (max over shards/copies)."""
+    budget_ms: float | None
+    fanout: float
+
+
+@dataclass(slots=True)
+class EndToEnd:
+    """The synchronous request path, composed as distributions."""
+
+    entry: str
+    percentile: float
+    target_ms: float
+    saturated: bool
+    saturated_components: list[str]
+    mean_ms: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    target_percentile_ms: float | None
+    meets_target: bool
+    margin_ms: float | None
+    """target − latency at the target percentile (negative when missed)."""
+    critical_path: list[str]
+    stages: list[Stage]
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Bottleneck:
+    """A ranked problem with a reason and an advice."""
+
+    rank: int
+    component: str
+    status: Status
+    reason: str
+    advice: str
+    score: float
+
+
+@dataclass(slots=True)
+class BatchJobReport:
+    """A scheduled job: can it finish in its window?"""
+
+    id: str
+    label: str
+    entry: str
+    items_per_run: float
+    items_per_s: float
+    window_hours: float
+    every_hours: float
+    fits_window: bool
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Totals:
+    """Sums over all components."""
+
+    cpu_replicas: int
+    gpu_replicas: int
+    managed_replicas: int
+    memory_gb: float
+    storage_gb: float
+    cost_usd_month: float
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Report:
+    """The whole analysis of one pattern in one scenario."""
+
+    pattern_id: str
+    title: str
+    mode: str
+    values: dict[str, float]
+    units: dict[str, str]
+    target_utilization: float
+    components: dict[str, ComponentReport]
+    edges: list[EdgeReport]
+    end_to_end: EndToEnd | None
+    batch_jobs: list[BatchJobReport]
+    bottlenecks: list[Bottleneck]
+    totals: Totals
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        """No component hot, saturated or infeasible; target met; batch jobs fit."""
+        comps_ok = all(c.status in ("ok", "idle", "external") for c in self.components.values())
+        e2e_ok = self.end_to_end is None or self.end_to_end.meets_target
+        return comps_ok and e2e_ok and all(j.fits_window for j in self.batch_jobs)
+
+    def figure(self, ref: str) -> Figure:
+        """Look up a figure by ``component_id.key``, ``end_to_end.key`` or ``totals.key``."""
+        owner, _, key = ref.partition(".")
+        if owner == "end_to_end" and self.end_to_end:
+            return self.end_to_end.figures[key]
+        if owner == "totals":
+            return self.totals.figures[key]
+        return self.components[owner].figures[key]
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (floats finite, saturated latencies None)."""
+        return _clean(asdict(self))
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            return None
+        return round(obj, 6) if abs(obj) < 1e15 else obj
+    return obj

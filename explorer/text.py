@@ -1,0 +1,46 @@
+"""Plain-text rendering of a report (CLI ``estimate`` without ``--json``)."""
+
+from __future__ import annotations
+
+from .report import Report, fmt
+
+
+def _ms(v: float | None) -> str:
+    return "saturated" if v is None else f"{fmt(v)} ms"
+
+
+def report_text(r: Report) -> str:
+    """A readable summary: scenario, end to end, table, bottlenecks, totals."""
+    lines = [f"{r.title} ({r.pattern_id}) — mode: {r.mode}"]
+    lines.append("Scenario: " + ", ".join(f"{k}={fmt(v)}{(' ' + r.units[k]) if r.units.get(k) else ''}"
+                                          for k, v in r.values.items()))
+    e = r.end_to_end
+    if e is not None:
+        if e.saturated:
+            lines.append(f"End to end: SATURATED at {', '.join(e.saturated_components)} (target p{fmt(e.percentile)} "
+                         f"{fmt(e.target_ms)} ms)")
+        else:
+            verdict = "meets" if e.meets_target else "MISSES"
+            lines.append(f"End to end: mean {_ms(e.mean_ms)}, p50 {_ms(e.p50_ms)}, p99 {_ms(e.p99_ms)} — {verdict} "
+                         f"the p{fmt(e.percentile)} target of {fmt(e.target_ms)} ms (margin {fmt(e.margin_ms)} ms)")
+        lines.append("Critical path: " + " → ".join(e.critical_path))
+    header = f"{'component':<22} {'status':<10} {'calls/s':>10} {'S ms':>8} {'shards':>6} {'repl':>5} {'rec':>5} {'util':>6} {'p99 ms':>10} {'$/month':>11}"
+    lines += ["", header, "-" * len(header)]
+    for c in r.components.values():
+        rec = "-" if c.replicas_recommended is None else str(c.replicas_recommended)
+        p99 = "-" if c.status == "external" else ("sat." if c.p99_ms is None else fmt(c.p99_ms))
+        lines.append(f"{c.id:<22} {c.status:<10} {fmt(c.calls_per_s):>10} {fmt(c.service_ms):>8} {c.shards:>6} "
+                     f"{c.replicas:>5} {rec:>5} {c.utilization:>6.0%} {p99:>10} {fmt(round(c.cost_usd_month)):>11}")
+    for j in r.batch_jobs:
+        lines.append(f"Batch job {j.id}: {fmt(j.items_per_s)} items/s over {fmt(j.window_hours)} h — "
+                     f"{'fits its window' if j.fits_window else 'DOES NOT FIT its window'}")
+    if r.bottlenecks:
+        lines += ["", "Bottlenecks:"]
+        for b in r.bottlenecks:
+            lines.append(f"  {b.rank}. [{b.status}] {b.reason}\n     → {b.advice}")
+    t = r.totals
+    lines += ["", f"Totals: {t.cpu_replicas} CPU nodes, {t.gpu_replicas} GPU nodes, memory {fmt(t.memory_gb)} GB, "
+              f"storage {fmt(t.storage_gb)} GB, cost ${fmt(round(t.cost_usd_month))}/month"]
+    for w in r.warnings:
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
