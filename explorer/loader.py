@@ -218,15 +218,15 @@ def load_pattern_text(text: str, file: str = "draft.yaml", catalog: CatalogIndex
 
 
 def resolve(doc: Located, catalog: CatalogIndex | None = None, *, expected_id: str | None = None,
-            user: bool = False, path: str | None = None) -> ResolvedPattern:
+            user: bool = False, path: str | None = None, max_components: int = MAX_COMPONENTS) -> ResolvedPattern:
     """Validate a loaded document as a pattern and resolve it against the catalog."""
     catalog = catalog or load_catalog()
     if not isinstance(doc.data, dict):
         raise PatternError([LocatedError("a pattern file must be a mapping with id, title, components…",
                                          file=doc.file, line=1)])
     comps = doc.data.get("components")
-    if isinstance(comps, list) and len(comps) > MAX_COMPONENTS:
-        raise PatternError([LocatedError(f"{len(comps)} components is over the limit of {MAX_COMPONENTS}",
+    if isinstance(comps, list) and len(comps) > max_components:
+        raise PatternError([LocatedError(f"{len(comps)} components is over the limit of {max_components}",
                                          file=doc.file, line=doc.line_of(("components",)), path="components")])
     try:
         pattern = Pattern.model_validate(doc.data)
