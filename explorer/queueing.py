@@ -52,6 +52,8 @@ __all__ = [
     "erlang_b",
     "erlang_c",
     "station",
+    "ResponseTime",
+    "response_time",
     "response_cdf",
     "response_sf",
     "response_quantile",
@@ -110,7 +112,10 @@ def _positive(name: str, value: object) -> float:
 
 
 def _probability(q: object) -> float:
-    x = _nonneg("q", q)
+    try:
+        x = float(q)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise QueueingError(f"q must be a number strictly between 0 and 1, got {q!r}.") from None
     if not 0.0 < x < 1.0:
         raise QueueingError(f"q must lie strictly between 0 and 1, got {q!r}.")
     return x
@@ -297,37 +302,106 @@ class StationFigures:
 
 
 @dataclass(frozen=True)
-class _Model:
-    """Parameters of ``T = Wq + S`` in milliseconds (internal)."""
+class ResponseTime:
+    """The response-time law ``T = Wq + S`` of a stable station, times in ms.
 
-    kind: str  # "exp", "det" or "gamma"
+    Built by :func:`response_time`; evaluating it repeatedly avoids re-deriving the
+    parameters from a :class:`StationFigures`. ``Wq`` is 0 with probability
+    ``1 - c_wait`` and exponential with rate ``theta_per_ms`` otherwise; ``S`` is
+    exponential (``kind == "exp"``), constant (``"det"``) or Gamma (``"gamma"``,
+    shape ``shape``, scale ``scale_ms``) with mean ``mean_ms``.
+    """
+
+    kind: str
     mean_ms: float  # mean service time
-    c_wait: float  # probability of a (non-zero) wait
+    c_wait: float  # probability of a (non-zero) wait; 0 when nobody waits
     theta_per_ms: float  # decay rate of the wait (inf when nobody waits)
     shape: float  # gamma shape k (1 for exp, inf for det)
     scale_ms: float  # gamma scale (S / k)
     lgk1: float  # lgamma(k + 1)
 
+    def sf(self, t_ms: np.ndarray | float) -> np.ndarray:
+        """``P(T > t)`` (vectorised; accurate in the far tail)."""
+        t = _as_times(t_ms)
+        tc = np.maximum(t, 0.0)
+        sf, _, _, _ = _service_parts(self, tc)
+        if self.c_wait > 0.0:
+            sf = sf + self.c_wait * _term(self, tc)
+        return np.where(t < 0.0, 1.0, np.minimum(sf, 1.0))
+
+    def cdf(self, t_ms: np.ndarray | float) -> np.ndarray:
+        """``P(T <= t)`` (vectorised)."""
+        t = _as_times(t_ms)
+        tc = np.maximum(t, 0.0)
+        _, cdf, _, _ = _service_parts(self, tc)
+        if self.c_wait > 0.0:
+            cdf = cdf - self.c_wait * _term(self, tc)
+        return np.where(t < 0.0, 0.0, np.clip(cdf, 0.0, 1.0))
+
+    def excess_ms(self, t_ms: np.ndarray | float) -> np.ndarray:
+        """Stop-loss transform ``E[(T - t)+]`` (vectorised); at ``t = 0`` the mean.
+
+        ``E[(S - t)+] + (C / theta) P(E + S > t)``.
+        """
+        t = _as_times(t_ms)
+        tc = np.maximum(t, 0.0)
+        sf, _, excess, _ = _service_parts(self, tc)
+        if self.c_wait > 0.0:
+            excess = excess + (self.c_wait / self.theta_per_ms) * (sf + _term(self, tc))
+        return excess + (tc - t)
+
+    def shortfall_ms(self, t_ms: np.ndarray | float) -> np.ndarray:
+        """``E[(t - T)+] = integral_0^t P(T <= u) du`` (vectorised).
+
+        ``E[(t - S)+] - (C / theta) P(E + S <= t)``; accurate where the CDF is small.
+        """
+        t = _as_times(t_ms)
+        tc = np.maximum(t, 0.0)
+        _, cdf, _, shortfall = _service_parts(self, tc)
+        if self.c_wait > 0.0:
+            shortfall = shortfall - (self.c_wait / self.theta_per_ms) * (cdf - _term(self, tc))
+        return np.maximum(shortfall, 0.0)
+
+    def quantile_ms(self, q: float) -> float:
+        """The q-quantile (bracketing root finder on ``P(T > t) = 1 - q``)."""
+        return _quantile(self, _probability(q))
+
+    def bounds_ms(self, q: float) -> tuple[float, float]:
+        """A cheap bracket of the q-quantile; see :func:`response_quantile_bounds`."""
+        return _bounds(self, _probability(q))
+
+    @property
+    def mean_response_ms(self) -> float:
+        """``E[T] = C / theta + S``."""
+        return self.mean_ms + (self.c_wait / self.theta_per_ms if self.c_wait > 0.0 else 0.0)
+
 
 def _model_from(
     service_ms: float, servers: int, lam_per_s: float, cs: float, ca: float, c_wait: float
-) -> _Model:
+) -> ResponseTime:
     spare_per_ms = (servers * (1000.0 / service_ms) - lam_per_s) / 1000.0
     v = 0.5 * (ca * ca + cs * cs)
     theta = spare_per_ms / v if v > 0.0 else math.inf
     if not math.isfinite(theta) or c_wait <= 0.0:
         theta, c_wait = math.inf, 0.0
     if cs == 0.0:
-        return _Model("det", service_ms, c_wait, theta, math.inf, 0.0, 0.0)
+        return ResponseTime("det", service_ms, c_wait, theta, math.inf, 0.0, 0.0)
     if cs == 1.0:
-        return _Model("exp", service_ms, c_wait, theta, 1.0, service_ms, 0.0)
+        return ResponseTime("exp", service_ms, c_wait, theta, 1.0, service_ms, 0.0)
+    if cs < 1e-6:  # shape above 1e12: a constant to double precision
+        return ResponseTime("det", service_ms, c_wait, theta, math.inf, 0.0, 0.0)
     k = 1.0 / (cs * cs)
-    if not math.isfinite(k) or k > 1e12:  # cs so small it is a constant to double precision
-        return _Model("det", service_ms, c_wait, theta, math.inf, 0.0, 0.0)
-    return _Model("gamma", service_ms, c_wait, theta, k, service_ms / k, math.lgamma(k + 1.0))
+    return ResponseTime("gamma", service_ms, c_wait, theta, k, service_ms / k, math.lgamma(k + 1.0))
 
 
-def _model(fig: StationFigures) -> _Model:
+def response_time(fig: StationFigures) -> ResponseTime:
+    """The response-time law of a stable station (see :class:`ResponseTime`).
+
+    Raises
+    ------
+    QueueingError
+        If the station is saturated.
+    """
     if fig.saturated:
         raise QueueingError(
             f"the station is saturated (utilization {fig.utilization:.4g}); "
@@ -414,7 +488,7 @@ def station(
 # --------------------------------------------------------------------------- pieces
 
 
-def _service_quantile(m: _Model, q: float, tail: float | None = None) -> float:
+def _service_quantile(m: ResponseTime, q: float, tail: float | None = None) -> float:
     """q-quantile of S; ``tail = 1 - q`` may be given for accuracy near 1."""
     if tail is None:
         tail = 1.0 - q
@@ -427,14 +501,14 @@ def _service_quantile(m: _Model, q: float, tail: float | None = None) -> float:
     return m.scale_ms * float(special.gammaincinv(m.shape, q))
 
 
-def _wait_quantile(m: _Model, tail: float) -> float:
+def _wait_quantile(m: ResponseTime, tail: float) -> float:
     """Smallest t with P(Wq > t) <= tail."""
     if m.c_wait <= tail:
         return 0.0
     return math.log(m.c_wait / tail) / m.theta_per_ms
 
 
-def _term_scalar(m: _Model, t: float) -> float:
+def _term_scalar(m: ResponseTime, t: float) -> float:
     """K(t) = E[exp(-theta (t - S)); S <= t] for a scalar t >= 0."""
     if t <= 0.0 or m.c_wait == 0.0:
         return 0.0
@@ -463,7 +537,7 @@ def _term_scalar(m: _Model, t: float) -> float:
     return math.exp(min(0.0, -x + k * math.log(x) - m.lgk1)) * h
 
 
-def _sf_scalar(m: _Model, t: float) -> float:
+def _sf_scalar(m: ResponseTime, t: float) -> float:
     """P(T > t) for a scalar t."""
     if t < 0.0:
         return 1.0
@@ -476,14 +550,14 @@ def _sf_scalar(m: _Model, t: float) -> float:
     return ssf + m.c_wait * _term_scalar(m, t)
 
 
-def _bounds(m: _Model, q: float) -> tuple[float, float]:
+def _bounds(m: ResponseTime, q: float) -> tuple[float, float]:
     tail = 1.0 - q
     lo = max(_service_quantile(m, q, tail), _wait_quantile(m, tail))
     hi = _service_quantile(m, 1.0 - 0.5 * tail, 0.5 * tail) + _wait_quantile(m, 0.5 * tail)
     return lo, max(lo, hi)
 
 
-def _quantile(m: _Model, q: float) -> float:
+def _quantile(m: ResponseTime, q: float) -> float:
     tail = 1.0 - q
     if m.c_wait == 0.0:
         return _service_quantile(m, q, tail)
@@ -519,7 +593,7 @@ def _quantile(m: _Model, q: float) -> float:
 # --------------------------------------------------------------------------- vectorised
 
 
-def _service_parts(m: _Model, t: np.ndarray) -> tuple[np.ndarray, ...]:
+def _service_parts(m: ResponseTime, t: np.ndarray) -> tuple[np.ndarray, ...]:
     """(sf, cdf, E[(S - t)+], E[(t - S)+]) of the service time at t >= 0."""
     if m.kind == "exp":
         mu = 1.0 / m.mean_ms
@@ -541,22 +615,22 @@ def _service_parts(m: _Model, t: np.ndarray) -> tuple[np.ndarray, ...]:
     return sf, cdf, excess, shortfall
 
 
-def _term(m: _Model, t: np.ndarray) -> np.ndarray:
+def _term(m: ResponseTime, t: np.ndarray) -> np.ndarray:
     """K(t) = E[exp(-theta (t - S)); S <= t], vectorised over t >= 0."""
     if m.c_wait == 0.0:
         return np.zeros_like(t)
     th = m.theta_per_ms
+    if m.kind == "exp":  # mu e^{-min t} (1 - e^{-|theta - mu| t}) / |theta - mu|
+        mu = 1.0 / m.mean_ms
+        lo, delta = min(th, mu), abs(th - mu)
+        if delta > 0.0:
+            return mu * np.exp(-lo * t) * (-np.expm1(-delta * t)) / delta
+        return mu * t * np.exp(-mu * t)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        if m.kind == "exp":
-            mu = 1.0 / m.mean_ms
-            lo, delta = min(th, mu), abs(th - mu)
-            if delta > 0.0:
-                return mu * np.exp(-lo * t) * (-np.expm1(-delta * t)) / delta
-            return mu * t * np.exp(-mu * t)
         if m.kind == "det":
             return np.where(t >= m.mean_ms, np.exp(-th * np.maximum(t - m.mean_ms, 0.0)), 0.0)
         k, sc = m.shape, m.scale_ms
-        x = t / sc
+        x = np.atleast_1d(t / sc)
         b = th * sc
         pos = x > 0.0
         xs = np.where(pos, x, 1.0)
@@ -573,12 +647,12 @@ def _term(m: _Model, t: np.ndarray) -> np.ndarray:
         else:
             h = special.hyp1f1(1.0, k + 1.0, -xs * (b - 1.0))
             val = np.exp(np.minimum(0.0, -xs + k * np.log(xs) - m.lgk1)) * h
-        return np.where(pos, val, 0.0)
+        return np.where(pos, val, 0.0).reshape(np.shape(t))
 
 
 def _as_times(t_ms: np.ndarray | float) -> np.ndarray:
     t = np.asarray(t_ms, dtype=float)
-    if np.any(np.isnan(t)):
+    if np.isnan(t).any():
         raise QueueingError("t_ms must not contain NaN.")
     return t
 
@@ -593,12 +667,7 @@ def response_sf(fig: StationFigures, t_ms: np.ndarray | float) -> np.ndarray:
     QueueingError
         If the station is saturated.
     """
-    m = _model(fig)
-    t = _as_times(t_ms)
-    tc = np.maximum(t, 0.0)
-    sf, _, _, _ = _service_parts(m, tc)
-    out = sf + m.c_wait * _term(m, tc)
-    return np.where(t < 0.0, 1.0, np.clip(out, 0.0, 1.0))
+    return response_time(fig).sf(t_ms)
 
 
 def response_cdf(fig: StationFigures, t_ms: np.ndarray | float) -> np.ndarray:
@@ -620,41 +689,24 @@ def response_cdf(fig: StationFigures, t_ms: np.ndarray | float) -> np.ndarray:
     ------
     QueueingError
         If the station is saturated.
+
+    Examples
+    --------
+    >>> fig = station(50.0, 10.0, 1)            # M/M/1: T ~ Exp(rate 50/s)
+    >>> float(response_cdf(fig, 20.0))          # 1 - exp(-1)
+    0.6321205588285577
     """
-    m = _model(fig)
-    t = _as_times(t_ms)
-    tc = np.maximum(t, 0.0)
-    _, cdf, _, _ = _service_parts(m, tc)
-    out = cdf - m.c_wait * _term(m, tc)
-    return np.where(t < 0.0, 0.0, np.clip(out, 0.0, 1.0))
+    return response_time(fig).cdf(t_ms)
 
 
 def response_excess_ms(fig: StationFigures, t_ms: np.ndarray | float) -> np.ndarray:
-    """Stop-loss transform ``E[(T - t)+]`` in milliseconds (vectorised).
-
-    ``E[(T - t)+] = E[(S - t)+] + (C / theta) P(E + S > t)``; at ``t = 0`` it is the mean.
-    """
-    m = _model(fig)
-    t = _as_times(t_ms)
-    tc = np.maximum(t, 0.0)
-    sf, _, excess, _ = _service_parts(m, tc)
-    if m.c_wait > 0.0:
-        excess = excess + (m.c_wait / m.theta_per_ms) * (sf + _term(m, tc))
-    return excess + (tc - t)
+    """Stop-loss transform ``E[(T - t)+]`` in milliseconds (vectorised); see :class:`ResponseTime`."""
+    return response_time(fig).excess_ms(t_ms)
 
 
 def response_shortfall_ms(fig: StationFigures, t_ms: np.ndarray | float) -> np.ndarray:
-    """``E[(t - T)+] = integral_0^t P(T <= u) du`` in milliseconds (vectorised).
-
-    Accurate where the CDF is small (the counterpart of :func:`response_excess_ms`).
-    """
-    m = _model(fig)
-    t = _as_times(t_ms)
-    tc = np.maximum(t, 0.0)
-    _, cdf, _, shortfall = _service_parts(m, tc)
-    if m.c_wait > 0.0:
-        shortfall = shortfall - (m.c_wait / m.theta_per_ms) * (cdf - _term(m, tc))
-    return np.maximum(shortfall, 0.0)
+    """``E[(t - T)+]`` in milliseconds (vectorised); see :class:`ResponseTime`."""
+    return response_time(fig).shortfall_ms(t_ms)
 
 
 def response_quantile(fig: StationFigures, q: float) -> float | None:
@@ -672,7 +724,7 @@ def response_quantile(fig: StationFigures, q: float) -> float | None:
     qq = _probability(q)
     if fig.saturated:
         return None
-    return _quantile(_model(fig), qq)
+    return _quantile(response_time(fig), qq)
 
 
 def response_quantile_bounds(fig: StationFigures, q: float) -> tuple[float, float]:
@@ -688,7 +740,7 @@ def response_quantile_bounds(fig: StationFigures, q: float) -> tuple[float, floa
         If the station is saturated.
     """
     qq = _probability(q)
-    return _bounds(_model(fig), qq)
+    return _bounds(response_time(fig), qq)
 
 
 def service_quantile_ms(service_ms: float, service_cv: float, q: float) -> float:
@@ -759,7 +811,7 @@ def size_servers(
     Examples
     --------
     >>> size_servers(900.0, 10.0, p99_target_ms=60.0).min_servers
-    12
+    11
     >>> size_servers(900.0, 10.0, p99_target_ms=40.0).infeasible   # below ln(100) * 10 ms
     True
     """
@@ -781,8 +833,8 @@ def size_servers(
 
     a = lam * s_ms / 1000.0
     if t_target is not None:
-        bare = service_quantile_ms(s_ms, cs, 0.99)
-        if t_target <= bare:
+        bare = _service_quantile(_model_from(s_ms, 1, 0.0, cs, ca, 0.0), 0.99, 0.01)
+        if t_target <= bare * (1.0 + 1e-12):  # a tie to rounding error is still infeasible
             return Sizing(
                 None, True,
                 f"The p99 target {t_target:g} ms is at or below the service time's own p99 "
@@ -846,20 +898,21 @@ def size_servers(
                     bad = mid
             p99_c = _quantile(_model_from(s_ms, good, lam, cs, ca, _erlang_c_unchecked(good, a)), 0.99)
             before = (f"{good - 1} would give "
-                      f"{_quantile(_model_from(s_ms, good - 1, lam, cs, ca, _erlang_c_unchecked(good - 1, a)), 0.99):.4g} ms"
+                      f"{_quantile(_model_from(s_ms, good - 1, lam, cs, ca, _erlang_c_unchecked(good - 1, a)), 0.99):.5g} ms"
                       if stable(good - 1) else f"{good - 1} would be saturated")
             return Sizing(
                 good, False,
-                f"{good} servers: the p99 target of {t_target:g} ms binds (p99 {p99_c:.4g} ms "
-                f"at utilization {a / good:.3f}; {before}).",
+                f"{good} servers: the p99 target of {t_target:g} ms binds (p99 {p99_c:.5g} ms "
+                f"at utilization {a / good:.6g}; {before}).",
                 "p99",
             )
 
     if binding == "utilization":
-        reason = (f"{c0} servers: the utilization target {u_target:g} binds (a = {a:.4g} "
-                  f"Erlangs, utilization {a / c0:.3f}).")
+        reason = (f"{c0} servers: the utilization target {u_target:g} binds (a = {a:.6g} "
+                  f"Erlangs, utilization {a / c0:.6g})")
+        reason += "; the p99 target is met there." if t_target else "."
     else:
         reason = (f"{c0} servers: the fewest that keep the station stable "
-                  f"(a = {a:.4g} Erlangs, utilization {a / c0:.3f})")
+                  f"(a = {a:.6g} Erlangs, utilization {a / c0:.6g})")
         reason += "; the other targets are met there." if (u_target or t_target) else "."
     return Sizing(c0, False, reason, binding)
