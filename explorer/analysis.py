@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import networkx as nx
 
@@ -21,8 +21,19 @@ from .expressions import evaluate
 from .graph import propagation_order, request_path
 from .loader import ResolvedPattern
 from .models import Connection
-from .report import (STATUS_ORDER, BatchJobReport, Bottleneck, ComponentReport, EdgeReport, EndToEnd,
-                     Figure, Input, Report, Stage, Totals, fmt)
+from .report import (
+    BatchJobReport,
+    Bottleneck,
+    ComponentReport,
+    EdgeReport,
+    EndToEnd,
+    Figure,
+    Input,
+    Report,
+    Stage,
+    Totals,
+    fmt,
+)
 from .scenario import MODES, check_values
 
 HOURS_PER_MONTH = 730.0
@@ -110,6 +121,9 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     for i, cn in enumerate(p.connections):
         edge_calls[i] = ev(cn.calls, f"connections[{i}].calls")
         edge_items[i] = ev(cn.items, f"connections[{i}].items")
+    first_items: dict[str, float] = {}  # items per call of a component's first incoming connection
+    for i, cn in enumerate(p.connections):
+        first_items.setdefault(cn.target, edge_items[i])
     out_by_node: dict[str, list[tuple[int, Connection]]] = defaultdict(list)
     for i, cn in enumerate(p.connections):
         out_by_node[cn.source].append((i, cn))
@@ -161,7 +175,7 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     stations: dict[str, queueing.StationFigures] = {}
     for c in p.components:
         comps[c.id], st = _component(rp, c.id, specs[c.id], calls[c.id], items[c.id], in_terms[c.id],
-                                     u_target, budgets.get(c.id), mode, c.id in rpath, edge_items, p,
+                                     u_target, budgets.get(c.id), mode, c.id in rpath, first_items, p,
                                      network)
         if st is not None:
             stations[c.id] = st
@@ -231,10 +245,10 @@ def _spec(rp: ResolvedPattern, c, ev) -> _Spec:
 
 
 def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: float, budget: float | None,
-               mode: str, on_path: bool, edge_items, p, network) -> tuple[ComponentReport, queueing.StationFigures | None]:
+               mode: str, on_path: bool, first_items, p, network) -> tuple[ComponentReport, queueing.StationFigures | None]:
     t = rp.types[cid]
     node = rp.graph.nodes[cid]
-    ipc = items_s / lam if lam > 0 else _default_items(cid, p, edge_items)
+    ipc = items_s / lam if lam > 0 else first_items.get(cid, 1.0)
     service = s.service_ms + s.per_item_ms * ipc
     F: dict[str, Figure] = {}
     F["calls_per_s"] = Figure("calls_per_s", "Arrival rate", lam, "calls/s",
@@ -275,12 +289,12 @@ def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: f
         "every shard sees every call (scatter-gather)" if t.shard_access == "all" else "λ ÷ shards (a call hits one shard)",
         (Input("λ", lam, "calls/s"), Input("shards", shards, "")))
 
-    # sizing
-    u_only = queueing.size_servers(lam_shard, service, target_utilization=u_target, service_cv=s.cv)
-    sized = u_only
-    if on_path and budget is not None and lam_shard > 0:
-        sized = queueing.size_servers(lam_shard, service, target_utilization=u_target, p99_target_ms=budget,
-                                      service_cv=s.cv)
+    # sizing: the fewest servers meeting the utilisation target and (on the request path) the p99 budget
+    with_budget = on_path and budget is not None and lam_shard > 0
+    sized = queueing.size_servers(lam_shard, service, target_utilization=u_target,
+                                  p99_target_ms=budget if with_budget else None, service_cv=s.cv)
+    u_only = sized if not sized.infeasible else queueing.size_servers(
+        lam_shard, service, target_utilization=u_target, service_cv=s.cv)
     recommended = None
     if not sized.infeasible and sized.min_servers is not None:
         recommended = max(s.replication, math.ceil(sized.min_servers / s.concurrency))
@@ -372,13 +386,6 @@ def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: f
     return rep, st
 
 
-def _default_items(cid: str, p, edge_items) -> float:
-    for i, cn in enumerate(p.connections):
-        if cn.target == cid:
-            return edge_items[i]
-    return 1.0
-
-
 # --------------------------------------------------------------------------- budgets
 
 def _budgets(rp, rpath: nx.DiGraph, specs, calls, items, target_ms: float, rtt_ms: float) -> dict[str, float]:
@@ -448,7 +455,7 @@ def _end_to_end(rp, rpath, comps, stations, edge_calls, target_ms, rtt_ms, rtt_s
         return h
 
     h0 = max(horizon(entry), 1e-3) * 1.2
-    for attempt in range(3):
+    for _attempt in range(3):
         lattice = dist.Lattice.spanning(h0, LATTICE_POINTS)
         memo: dict[str, dist.Dist] = {}
         own: dict[str, dist.Dist] = {}

@@ -10,8 +10,9 @@ from __future__ import annotations
 import ast
 import math
 import operator
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Callable, Mapping, Union
+from typing import Union
 
 from .errors import ExpressionError
 

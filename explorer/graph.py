@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .loader import ResolvedPattern
 
 
-def build_graph(rp: "ResolvedPattern") -> nx.MultiDiGraph:
+def build_graph(rp: ResolvedPattern) -> nx.MultiDiGraph:
     """Nodes are component ids (in file order), edges are connections (key = index in the file).
 
     Node attributes: ``label``, ``type``, ``category``, ``hardware``, ``tier``.
@@ -77,9 +77,13 @@ def propagation_order(G: nx.MultiDiGraph, sources: list[str], kinds: tuple[str, 
     marks each edge that closes a cycle (a back edge) and leaves it out; the
     rest is a DAG and is returned in topological order.
     """
-    order_index = {n: i for i, n in enumerate(G.nodes)}
-    out_edges = {n: sorted(((v, k) for _, v, k, kind in G.out_edges(n, keys=True, data="kind")
-                            if kind in kinds), key=lambda e: e[1]) for n in G.nodes}
+    cache = G.graph.setdefault("_out_edges", {})
+    if kinds not in cache:
+        cache[kinds] = {n: sorted(((v, k) for _, v, k, kind in G.out_edges(n, keys=True, data="kind")
+                                   if kind in kinds), key=lambda e: e[1]) for n in G.nodes}
+        cache[("order",)] = {n: i for i, n in enumerate(G.nodes)}
+    out_edges = cache[kinds]
+    order_index = cache[("order",)]
     back: set[tuple[str, str, int]] = set()
     state: dict[str, int] = {}  # 1 = on stack, 2 = done
     for s in sources:
