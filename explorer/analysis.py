@@ -45,6 +45,19 @@ DEFAULT_UTILIZATION = 0.6
 LATTICE_POINTS = 4096
 
 
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One stream of calls arriving at a component."""
+
+    source: str
+    source_rate: float
+    calls: float
+    rate: float
+    items_per_call: float
+    request: bool
+    """True for calls on the synchronous request path (they wait in the shared queue, then take their own service)."""
+
+
 @dataclass(slots=True)
 class _Spec:
     """Evaluated numbers of one component."""
@@ -114,7 +127,7 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     # ---- traffic propagation
     calls = defaultdict(float)
     items = defaultdict(float)
-    in_terms: dict[str, list[tuple[str, float, float, float]]] = defaultdict(list)  # (src, src rate, calls, rate)
+    in_terms: dict[str, list[_Term]] = defaultdict(list)
     edge_rate = defaultdict(float)
     edge_calls: dict[int, float] = {}
     edge_items: dict[int, float] = {}
@@ -135,7 +148,7 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
             rate[s] += r
             calls[s] += r
             items[s] += r * ipc
-            in_terms[s].append((label, r, 1.0, r))
+            in_terms[s].append(_Term(label, r, 1.0, r, ipc, label == "requests"))
         for u in order:
             if rate[u] == 0:
                 continue
@@ -147,7 +160,7 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
                 calls[cn.target] += r
                 items[cn.target] += r * edge_items[i]
                 edge_rate[i] += r
-                in_terms[cn.target].append((u, rate[u], edge_calls[i], r))
+                in_terms[cn.target].append(_Term(u, rate[u], edge_calls[i], r, edge_items[i], cn.kind == "sync"))
 
     if p.request is not None:
         push({p.request.entry: (qps, 1.0)}, ("sync", "async"), "requests")
@@ -250,10 +263,11 @@ def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: f
     node = rp.graph.nodes[cid]
     ipc = items_s / lam if lam > 0 else first_items.get(cid, 1.0)
     service = s.service_ms + s.per_item_ms * ipc
+    cv, request_service = _service_mix(s, terms, service)
     F: dict[str, Figure] = {}
     F["calls_per_s"] = Figure("calls_per_s", "Arrival rate", lam, "calls/s",
                               "λ = Σ over incoming connections of (upstream calls/s × calls per upstream call)",
-                              tuple(Input(f"from {src}", rate, f"calls/s × {fmt(k)}") for src, rate, k, _ in terms[:12]))
+                              tuple(Input(f"from {t.source}", t.source_rate, f"calls/s × {fmt(t.calls)}") for t in terms[:12]))
     F["items_per_call"] = Figure("items_per_call", "Items per call", ipc, "items",
                                  "items/s ÷ calls/s (weighted over incoming connections)",
                                  (Input("items/s", items_s, "items/s"), Input("λ", lam, "calls/s")))
@@ -292,9 +306,9 @@ def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: f
     # sizing: the fewest servers meeting the utilisation target and (on the request path) the p99 budget
     with_budget = on_path and budget is not None and lam_shard > 0
     sized = queueing.size_servers(lam_shard, service, target_utilization=u_target,
-                                  p99_target_ms=budget if with_budget else None, service_cv=s.cv)
+                                  p99_target_ms=budget if with_budget else None, service_cv=cv)
     u_only = sized if not sized.infeasible else queueing.size_servers(
-        lam_shard, service, target_utilization=u_target, service_cv=s.cv)
+        lam_shard, service, target_utilization=u_target, service_cv=cv)
     recommended = None
     if not sized.infeasible and sized.min_servers is not None:
         recommended = max(s.replication, math.ceil(sized.min_servers / s.concurrency))
@@ -318,15 +332,30 @@ def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: f
                           (Input("replicas", used, ""), Input("concurrency", s.concurrency, "calls")),
                           note=f"concurrency: {s.sources.get('concurrency', '')}")
 
-    st = queueing.station(lam_shard, service, servers, service_cv=s.cv)
+    st = queueing.station(lam_shard, service, servers, service_cv=cv)
     util_formula = "ρ = λ·S / c"
     F["utilization"] = Figure("utilization", "Utilisation", st.utilization if math.isfinite(st.utilization) else None,
                               "", util_formula, (Input("λ", lam_shard, "calls/s"), Input("S", service, "ms"),
                                                  Input("c", servers, "servers")),
                               note="saturated: arrivals reach or exceed capacity" if st.saturated else "")
-    model = "M/M/c (exact)" if s.cv == 1 else f"M/G/c, Allen–Cunneen correction with service cv = {fmt(s.cv)}"
+    model = "M/M/c (exact)" if cv == 1 else f"M/G/c, Allen–Cunneen correction with service cv = {fmt(cv)}"
     q_inputs = (Input("λ", lam_shard, "calls/s"), Input("S", service, "ms"), Input("c", servers, "servers"),
-                Input("cv", s.cv, ""))
+                Input("cv", cv, ""))
+    if cv != s.cv:
+        F["service_cv"] = Figure(
+            "service_cv", "Service-time variability (cv)", cv, "",
+            "calls of different sizes share one queue: cv² = E[S²]/E[S]² − 1 with E[S²] = Σ wᵢ·Sᵢ²·(1 + cv_type²)",
+            tuple(Input(f"from {t.source}", s.service_ms + s.per_item_ms * t.items_per_call, f"ms × {fmt(t.rate)} calls/s")
+                  for t in terms[:12]) + (Input("cv of the type", s.cv, ""),),
+            note="mixing small request calls with large batch calls lengthens everyone's wait (head-of-line blocking)")
+    if request_service is not None and not st.saturated:
+        law = queueing.class_response_time(st, request_service, s.cv)
+        F["request_p99_ms"] = Figure(
+            "request_p99_ms", "p99 of request-path calls", law.quantile_ms(0.99), "ms",
+            "wait in the shared queue (all calls) + this call's own service time",
+            (Input("P(wait)", st.p_wait, ""), Input("mean wait if waiting", (st.mean_wait_ms or 0) / st.p_wait
+                                                       if st.p_wait else 0.0, "ms"),
+             Input("own service", request_service, "ms"), Input("cv of the type", s.cv, "")))
     F["p_wait"] = Figure("p_wait", "P(wait)", st.p_wait, "", "Erlang C: C = B / (1 − ρ(1 − B)), B by the stable Erlang-B recursion",
                          q_inputs, note=model)
     F["mean_ms"] = Figure("mean_ms", "Mean response", st.mean_ms, "ms", "W = C / (cμ − λ) · (ca² + cs²)/2 + S",
@@ -383,10 +412,30 @@ def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: f
         service, s.cv, s.concurrency, shards, t.shard_access, used, provisioned, recommended, nodes, servers,
         lam_shard, st.utilization, st.saturated, st.p_wait, st.mean_ms, st.p50_ms, st.p99_ms, budget, memory_gb,
         storage_gb, net, cost, sized.reason, F)
+    rep.request_service_ms = request_service
     return rep, st
 
 
 # --------------------------------------------------------------------------- budgets
+
+def _service_mix(s: _Spec, terms: list[_Term], mean_service: float) -> tuple[float, float | None]:
+    """Service-time cv of everything arriving, and the mean service of request-path calls.
+
+    Returns the type's cv and ``None`` when all calls are alike; otherwise the cv of the
+    mixture (E[S²] = Σ wᵢ·Sᵢ²·(1 + cv²)) and the request calls' own mean service time.
+    """
+    total = sum(t.rate for t in terms)
+    if total <= 0:
+        return s.cv, None
+    sizes = [(t.rate, s.service_ms + s.per_item_ms * t.items_per_call, t.request) for t in terms]
+    if max(x for _, x, _ in sizes) - min(x for _, x, _ in sizes) <= 1e-9 * mean_service:
+        return s.cv, None
+    second = sum(r * x * x for r, x, _ in sizes) / total * (1 + s.cv * s.cv)
+    cv = math.sqrt(max(second / (mean_service * mean_service) - 1.0, 0.0))
+    req_rate = sum(r for r, _, q in sizes if q)
+    request = sum(r * x for r, x, q in sizes if q) / req_rate if req_rate > 0 else None
+    return cv, request
+
 
 def _budgets(rp, rpath: nx.DiGraph, specs, calls, items, target_ms: float, rtt_ms: float) -> dict[str, float]:
     """Each request-path stage's share of the target, in proportion to its mean service time."""
@@ -534,7 +583,11 @@ def _node_dist(n, rp, comps, stations, steps, edge_calls, lattice, rtt_ms, memo,
         return memo[n]
     c = comps[n]
     if n in stations:
-        d = dist.from_station(lattice, stations[n])
+        rs = c.request_service_ms
+        if rs is not None:
+            d = dist.from_law(lattice, queueing.class_response_time(stations[n], rs, c.service_cv))
+        else:
+            d = dist.from_station(lattice, stations[n])
         if c.shard_access == "all" and c.shards > 1:
             d = dist.max_of_k(d, c.shards)
     else:

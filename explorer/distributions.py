@@ -24,8 +24,10 @@ cumulative mass up to point ``j`` is then the average of the CDF over
 ``[t_j, t_{j+1}]``, so quantiles are read by linear interpolation through the
 points ``(t_j + dt/2, cumulative mass up to j)``.
 
-Masses below ``1e-14`` at either end of a support are folded into the nearest kept
-point, so that supports stay short and operations stay fast.
+Supports are kept short so that operations stay fast: points at either end of a
+support holding less than ``DUST / length`` each (at most ``DUST = 1e-14`` per end in
+all) are folded into the nearest kept point. Convolutions are direct for short
+supports and by real FFT otherwise, always at a size that avoids wrap-around.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import fft as sfft
 
-from explorer.queueing import QueueingError, StationFigures, response_time
+from explorer.queueing import QueueingError, ResponseTime, StationFigures, response_time
 
 __all__ = [
     "Lattice",
@@ -339,29 +341,32 @@ def from_station(lattice: Lattice, fig: StationFigures) -> Dist:
             f"the station is saturated (utilization {fig.utilization:.4g}); "
             "it has no response-time distribution to put on a lattice."
         )
-    law = response_time(fig)
+    return from_law(lattice, response_time(fig))
+
+
+def from_law(lattice: Lattice, law: ResponseTime) -> Dist:
+    """A response-time law (e.g. one class of calls at a shared station) on ``lattice``, mean kept."""
     dt, n = lattice.dt_ms, lattice.n
     t_hi = law.bounds_ms(1.0 - _SUPPORT_TAIL)[1]
     m = int(min(n, math.ceil(t_hi / dt) + 2))
     mean = law.mean_response_ms
     s = int(min(max(round(mean / dt), 0), m - 1))  # left part below s, right part from s
     t = np.arange(m + 1, dtype=float) * dt
+    short, excess, sf = law.stop_loss_ms(t)
     p = np.empty(m + 1)
     # bin averages of the CDF on the left (A_i, i < s) ...
     if s > 0:
-        short = law.shortfall_ms(t[: s + 1])
-        avg_cdf = (short[1:] - short[:-1]) / dt
+        avg_cdf = (short[1: s + 1] - short[:s]) / dt
         p[0] = avg_cdf[0]
         p[1:s] = avg_cdf[1:] - avg_cdf[:-1]
         a_last = avg_cdf[-1]
     else:
         a_last = 0.0
     # ... and of the survival function on the right (D_i, s <= i < m)
-    excess = law.excess_ms(t[s:])
-    avg_sf = (excess[:-1] - excess[1:]) / dt
+    avg_sf = (excess[s:-1] - excess[s + 1:]) / dt
     p[s] = (1.0 - avg_sf[0]) - a_last
     p[s + 1: m] = avg_sf[:-1] - avg_sf[1:]
-    tail = float(law.sf(t[m])) if m == n else 0.0
+    tail = float(sf[m]) if m == n else 0.0
     p[m] = avg_sf[-1] - tail
     return _finish(lattice, p, 0, tail)
 
@@ -450,15 +455,10 @@ def convolve_all(dists: Iterable[Dist]) -> Dist:
     return acc
 
 
-def _max_from_log_cdf(lat: Dist | Lattice, log_cdf: np.ndarray, lo: int, hi: int,
-                      overflow: float) -> Dist:
-    lattice = lat.lattice if isinstance(lat, Dist) else lat
-    with np.errstate(over="ignore", invalid="ignore"):
-        sf = -np.expm1(log_cdf)  # P(max > t_j) on [lo, hi)
-    sf = np.clip(np.nan_to_num(sf, nan=1.0), 0.0, 1.0)
-    prev = np.concatenate(([1.0], sf[:-1]))
-    vals = prev - sf
-    # masses at j >= hi: sf stays at the overflow level, nothing more to place
+def _max_from_log_cdf(lattice: Lattice, log_cdf: np.ndarray, lo: int, overflow: float) -> Dist:
+    """The Dist whose log-CDF on the points ``lo, lo + 1, ...`` is ``log_cdf`` (0 below ``lo``)."""
+    sf = np.clip(-np.expm1(log_cdf), 0.0, 1.0)  # P(max > t_j), accurate where it is small
+    vals = np.concatenate(([1.0], sf[:-1])) - sf
     return _finish(lattice, vals, lo, overflow)
 
 
@@ -482,7 +482,7 @@ def maximum(dists: Iterable[Dist]) -> Dist:
             log_cdf += np.log1p(-np.minimum(_survival(d)[lo:hi], 1.0))
     overflow = -math.expm1(sum(math.log1p(-d.overflow) if d.overflow < 1.0 else -math.inf
                                for d in items))
-    return _max_from_log_cdf(lat, log_cdf, lo, hi, overflow)
+    return _max_from_log_cdf(lat, log_cdf, lo, overflow)
 
 
 def max_of_k(d: Dist, k: int) -> Dist:
@@ -500,7 +500,7 @@ def max_of_k(d: Dist, k: int) -> Dist:
     with np.errstate(divide="ignore"):
         log_cdf = k * np.log1p(-np.minimum(_survival(d)[lo:hi], 1.0))
     overflow = -math.expm1(k * math.log1p(-d.overflow)) if d.overflow < 1.0 else 1.0
-    return _max_from_log_cdf(d, log_cdf, lo, hi, overflow)
+    return _max_from_log_cdf(d.lattice, log_cdf, lo, overflow)
 
 
 def sum_of_k(d: Dist, k: int) -> Dist:

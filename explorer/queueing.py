@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import optimize, special
@@ -66,7 +66,7 @@ __all__ = [
 
 #: Above this many servers Erlang B is computed in O(1) from the incomplete gamma function.
 GAMMA_FORM_ABOVE = 200
-#: Below ``log`` of this the incomplete gamma function is re-derived from its series.
+#: Incomplete-gamma values below this are re-derived in log space (or by a series) to avoid underflow.
 _TINY = 1e-280
 
 
@@ -149,11 +149,42 @@ def _erlang_b_series(c: int, a: float) -> float:
     return 1.0 / total
 
 
+def _stirling_error(n: float) -> float:
+    """lgamma(n + 1) - (n + 1/2) ln n + n - ln(2 pi)/2, by its asymptotic series (n > 15)."""
+    n2 = n * n
+    return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / (1188 * n2)) / n2) / n2) / n2) / n
+
+
+def _deviance(x: float, m: float) -> float:
+    """x ln(x/m) + m - x without cancellation when x is close to m (Loader 2000)."""
+    if abs(x - m) < 0.1 * (x + m):
+        v = (x - m) / (x + m)
+        s = (x - m) * v
+        ej = 2.0 * x * v
+        v2 = v * v
+        j = 1
+        while True:
+            ej *= v2
+            s1 = s + ej / (2 * j + 1)
+            if s1 == s:
+                return s1
+            s = s1
+            j += 1
+    return x * math.log(x / m) + m - x
+
+
+def _log_poisson_pmf(c: int, a: float) -> float:
+    """ln(a**c e**-a / c!), in the saddle-point form above 15 (full relative accuracy)."""
+    if c <= 15:
+        return c * math.log(a) - a - math.lgamma(c + 1.0)
+    return -_stirling_error(float(c)) - _deviance(float(c), a) - 0.5 * math.log(2.0 * math.pi * c)
+
+
 def _erlang_b_gamma(c: int, a: float) -> float:
     """B = Poisson_pmf(c; a) / Poisson_cdf(c; a), the CDF as ``gammaincc(c + 1, a)``."""
     cdf = float(special.gammaincc(c + 1.0, a))
     if cdf > _TINY:
-        log_b = c * math.log(a) - a - math.lgamma(c + 1.0) - math.log(cdf)
+        log_b = _log_poisson_pmf(c, a) - math.log(cdf)
         return math.exp(min(log_b, 0.0))
     return _erlang_b_series(c, a)
 
@@ -264,7 +295,7 @@ class StationFigures:
         ``lambda >= c * mu`` (including ``rho == 1`` and ``c == 0``): no steady state.
     p_wait : float or None
         Erlang C, the M/M/c probability that an arrival waits (Allen–Cunneen keeps it
-        for G/G/c).
+        for G/G/c; with ``ca == cs == 0`` the mean wait is 0 all the same).
     mean_wait_ms : float or None
         Mean time in queue ``Wq``.
     mean_ms : float or None
@@ -362,6 +393,21 @@ class ResponseTime:
             shortfall = shortfall - (self.c_wait / self.theta_per_ms) * (cdf - _term(self, tc))
         return np.maximum(shortfall, 0.0)
 
+    def stop_loss_ms(self, t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(E[(t - T)+], E[(T - t)+], P(T > t))`` in one pass, for times ``t >= 0``.
+
+        Used to put the law on a lattice; no input checks (``t_ms`` must be a
+        non-negative float array).
+        """
+        sf, cdf, excess, shortfall = _service_parts(self, t_ms)
+        if self.c_wait > 0.0:
+            term = _term(self, t_ms)
+            w = self.c_wait / self.theta_per_ms
+            excess = excess + w * (sf + term)
+            shortfall = np.maximum(shortfall - w * (cdf - term), 0.0)
+            sf = np.minimum(sf + self.c_wait * term, 1.0)
+        return shortfall, excess, sf
+
     def quantile_ms(self, q: float) -> float:
         """The q-quantile (bracketing root finder on ``P(T > t) = 1 - q``)."""
         return _quantile(self, _probability(q))
@@ -411,6 +457,23 @@ def response_time(fig: StationFigures) -> ResponseTime:
         fig.service_ms, fig.servers, fig.arrival_rate_per_s, fig.service_cv,
         fig.arrival_cv, fig.p_wait or 0.0,
     )
+
+
+def class_response_time(fig: StationFigures, service_ms: float, service_cv: float) -> ResponseTime:
+    """Response time of one class of calls at a shared station: the station's wait, the class's own service.
+
+    With calls of different sizes in one FCFS queue, every call waits as the whole
+    mix dictates (P(wait) and the wait's decay rate come from ``fig``), then takes
+    its own service time (mean ``service_ms``, coefficient of variation ``service_cv``).
+
+    Raises
+    ------
+    QueueingError
+        If the station is saturated or the service time is not positive.
+    """
+    agg = response_time(fig)
+    own = _model_from(_positive("service_ms", service_ms), 1, 0.0, _nonneg("service_cv", service_cv), 1.0, 0.0)
+    return replace(own, c_wait=agg.c_wait, theta_per_ms=agg.theta_per_ms)
 
 
 def station(

@@ -119,6 +119,8 @@ class ComponentReport:
     cost_usd_month: float
     sizing_reason: str = ""
     figures: dict[str, Figure] = field(default_factory=dict)
+    request_service_ms: float | None = None
+    """Mean service of request-path calls when they differ from the other calls sharing the queue."""
 
 
 @dataclass(slots=True)
