@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
 from explorer import queueing as q
+from explorer.errors import ExplorerError
 from explorer.queueing import (
     QueueingError,
     erlang_b,
@@ -40,7 +41,7 @@ def test_erlang_b_recursion_and_gamma_form_agree(c: int, rho: float) -> None:
     gam = q._erlang_b_gamma(c, a)
     assert 0.0 <= rec <= 1.0
     if rec > 1e-290:  # both are then normal numbers: compare relatively
-        assert gam == pytest.approx(rec, rel=1e-9, abs=0.0)
+        assert gam == pytest.approx(rec, rel=1e-11, abs=0.0)
     else:
         assert gam < 1e-280
 
@@ -54,7 +55,7 @@ def test_erlang_b_does_not_overflow(c: int) -> None:
     b1 = erlang_b(c, float(c))
     assert 0.1 / math.sqrt(c) < b1 < 2.0 / math.sqrt(c)
     if c == 100_000:  # the O(c) recursion still agrees at 1e5 servers
-        assert b1 == pytest.approx(q._erlang_b_recursion(c, float(c)), rel=1e-9)
+        assert b1 == pytest.approx(q._erlang_b_recursion(c, float(c)), rel=1e-11)
 
 
 def test_erlang_b_far_overloaded_uses_a_stable_series() -> None:
@@ -203,8 +204,9 @@ def test_near_saturation_uses_the_spare_rate_directly() -> None:
     ],
 )
 def test_invalid_inputs_raise_value_error_with_a_sentence(kwargs: dict) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(QueueingError) as info:  # an ExplorerError that is also a ValueError
         station(**kwargs)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, ExplorerError)
     msg = str(info.value)
     assert msg.endswith(".") and " must " in msg
 
@@ -337,13 +339,13 @@ def _check_no_nan(fig) -> None:
         assert fig.p99_ms >= bare * (1 - 1e-9)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(rates, service, servers, cvs, cvs)
 def test_never_nan(lam: float, s_ms: float, c: int, cs: float, ca: float) -> None:
     _check_no_nan(station(lam, s_ms, c, service_cv=cs, arrival_cv=ca))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.floats(0.01, 0.999), st.floats(0.1, 100.0), st.integers(1, 500), cvs, st.floats(0.3, 2.0))
 def test_never_nan_near_saturation(rho: float, s_ms: float, c: int, cs: float, ca: float) -> None:
     lam = rho * c * 1000.0 / s_ms
@@ -352,7 +354,7 @@ def test_never_nan_near_saturation(rho: float, s_ms: float, c: int, cs: float, c
     assert not fig.saturated
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.floats(0.0, 0.98), st.floats(0.1, 100.0), st.integers(1, 400), cvs, st.floats(0.3, 2.0))
 def test_more_servers_never_raise_p99(rho: float, s_ms: float, c: int, cs: float, ca: float) -> None:
     lam = rho * c * 1000.0 / s_ms
@@ -362,7 +364,7 @@ def test_more_servers_never_raise_p99(rho: float, s_ms: float, c: int, cs: float
     assert b.p_wait <= a.p_wait * (1 + 1e-12)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.floats(0.0, 0.97), st.floats(0.0, 0.02), st.floats(0.1, 100.0), st.integers(1, 400), cvs, st.floats(0.3, 2.0))
 def test_more_traffic_never_lowers_utilization_or_p99(rho: float, d: float, s_ms: float, c: int,
                                                       cs: float, ca: float) -> None:
@@ -374,7 +376,7 @@ def test_more_traffic_never_lowers_utilization_or_p99(rho: float, d: float, s_ms
     assert b.p50_ms >= a.p50_ms * (1 - 1e-9)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.floats(0.05, 0.95), st.integers(1, 64), cvs)
 def test_cdf_is_monotone_and_bounded(rho: float, c: int, cs: float) -> None:
     fig = station(rho * c * 100.0, 10.0, c, service_cv=cs)
@@ -397,7 +399,7 @@ def _meets(lam: float, s_ms: float, c: int, u: float | None, target: float | Non
     return target is None or fig.p99_ms <= target * (1 + 1e-9)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.floats(0.0, 2e5), st.floats(0.1, 200.0), st.one_of(st.none(), st.floats(0.05, 1.0)),
        st.one_of(st.none(), st.floats(1.0, 30.0)), st.floats(0.0, 2.0), st.floats(0.3, 2.0))
 def test_size_servers_is_minimal(lam: float, s_ms: float, u: float | None, factor: float | None,
@@ -405,7 +407,7 @@ def test_size_servers_is_minimal(lam: float, s_ms: float, u: float | None, facto
     target = None if factor is None else factor * s_ms * (1 + cs)
     sizing = size_servers(lam, s_ms, target_utilization=u, p99_target_ms=target, service_cv=cs, arrival_cv=ca)
     bare = service_quantile_ms(s_ms, cs, 0.99)
-    if target is not None and target <= bare:
+    if target is not None and target <= bare * (1 + 1e-12):  # ties to rounding count as infeasible
         assert sizing.infeasible and sizing.min_servers is None
         assert "no number of servers" in sizing.reason
         return
