@@ -141,7 +141,7 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     for i, cn in enumerate(p.connections):
         out_by_node[cn.source].append((i, cn))
 
-    def push(sources: dict[str, tuple[float, float]], kinds: tuple[str, ...], label: str) -> None:
+    def push(sources: dict[str, tuple[float, float]], kinds: tuple[str, ...], label: str) -> list[str]:
         order, back = propagation_order(G, list(sources), kinds)
         rate = defaultdict(float)
         for s, (r, ipc) in sources.items():
@@ -161,9 +161,12 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
                 items[cn.target] += r * edge_items[i]
                 edge_rate[i] += r
                 in_terms[cn.target].append(_Term(u, rate[u], edge_calls[i], r, edge_items[i], cn.kind == "sync"))
+        return order
 
+    always_on: set[str] = set()
     if p.request is not None:
-        push({p.request.entry: (qps, 1.0)}, ("sync", "async"), "requests")
+        always_on = set(push({p.request.entry: (qps, 1.0)}, ("sync", "async"), "requests"))
+    duty: dict[str, list[tuple[str, float]]] = defaultdict(list)  # components only batch jobs use
     job_rates: dict[str, tuple[float, float, float, float, float]] = {}
     for j, job in enumerate(p.batch_jobs):
         n = ev(job.items, f"batch_jobs[{j}].items")
@@ -172,7 +175,8 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
         every = ev(job.every_hours, f"batch_jobs[{j}].every_hours")
         items_s = n / (window * 3600.0)
         job_rates[job.id] = (n, batch, window, every, items_s)
-        push({job.entry: (items_s / batch, batch)}, ("batch",), f"job {job.id}")
+        for cid in push({job.entry: (items_s / batch, batch)}, ("batch",), f"job {job.id}"):
+            duty[cid].append((job.id, min(1.0, window / every)))
 
     network: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
     for i, cn in enumerate(p.connections):
@@ -189,7 +193,7 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     for c in p.components:
         comps[c.id], st = _component(rp, c.id, specs[c.id], calls[c.id], items[c.id], in_terms[c.id],
                                      u_target, budgets.get(c.id), mode, c.id in rpath, first_items, p,
-                                     network)
+                                     network, None if c.id in always_on or not duty[c.id] else duty[c.id])
         if st is not None:
             stations[c.id] = st
 
@@ -258,7 +262,8 @@ def _spec(rp: ResolvedPattern, c, ev) -> _Spec:
 
 
 def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: float, budget: float | None,
-               mode: str, on_path: bool, first_items, p, network) -> tuple[ComponentReport, queueing.StationFigures | None]:
+               mode: str, on_path: bool, first_items, p, network,
+               duty: list[tuple[str, float]] | None) -> tuple[ComponentReport, queueing.StationFigures | None]:
     t = rp.types[cid]
     node = rp.graph.nodes[cid]
     ipc = items_s / lam if lam > 0 else first_items.get(cid, 1.0)
@@ -383,14 +388,22 @@ def _component(rp, cid, s: _Spec, lam: float, items_s: float, terms, u_target: f
     net = sum(r * b for _, r, b in net_terms) / 1e6
     F["network_mb_s"] = Figure("network_mb_s", "Network in", net, "MB/s", "Σ incoming calls/s × payload bytes ÷ 10⁶",
                                tuple(Input(f"from {src}", r, f"calls/s × {fmt(b)} B") for src, r, b in net_terms[:12]))
-    compute = nodes * s.cost_usd_per_hour * HOURS_PER_MONTH
+    hours = HOURS_PER_MONTH
+    duty_note = ""
+    if duty:
+        share = min(1.0, sum(f for _, f in duty))
+        hours = HOURS_PER_MONTH * share
+        duty_note = (f" Only batch jobs use it ({', '.join(j for j, _ in duty)}), so it is billed for "
+                     f"{share:.0%} of the month (window ÷ schedule).")
+    compute = nodes * s.cost_usd_per_hour * hours
     storage_cost = storage_gb * s.storage_usd_per_gb_month
     cost = compute + storage_cost
     F["cost_usd_month"] = Figure("cost_usd_month", "Cost per month", cost, "USD",
-                                 "nodes × price per hour × 730 h + storage GB × price per GB-month",
+                                 "nodes × price per hour × hours billed + storage GB × price per GB-month",
                                  (Input("nodes", nodes, ""), Input("price", s.cost_usd_per_hour, "USD/h"),
+                                  Input("hours billed", hours, "h/month"),
                                   Input("storage", storage_gb, "GB"), Input("storage price", s.storage_usd_per_gb_month, "USD/GB-month")),
-                                 note=f"price: {s.sources.get('cost_usd_per_hour', '')}")
+                                 note=f"price: {s.sources.get('cost_usd_per_hour', '')}.{duty_note}")
     F["nodes"] = Figure("nodes", "Nodes", nodes, "", "shards × replicas per shard",
                         (Input("shards", shards, ""), Input("replicas", used, "")))
 

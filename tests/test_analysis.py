@@ -224,3 +224,14 @@ def test_any_scenario_in_range_analyses_without_nan(pattern_id, data):
     mode = data.draw(st.sampled_from(["provisioned", "autosize"]))
     r = analyse(rp, values, mode)
     json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_components_only_batch_jobs_use_are_billed_for_their_window():
+    r = analyse(TWO_STAGE)
+    c = r.components["training_data"]  # reached only by the daily 4-hour rebuild
+    fig = c.figures["cost_usd_month"]
+    hours = next(i.value for i in fig.inputs if i.name == "hours billed")
+    assert hours == pytest.approx(730 * 4 / 24)
+    assert c.cost_usd_month == pytest.approx(c.nodes * 0.768 * hours)
+    assert next(i.value for i in r.components["ranker"].figures["cost_usd_month"].inputs
+                if i.name == "hours billed") == 730
