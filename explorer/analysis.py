@@ -766,7 +766,8 @@ def _bottlenecks(rp, comps: dict[str, ComponentReport], e2e: EndToEnd | None, u_
 
 def _advice(c: ComponentReport, u_target: float) -> str:
     need = c.replicas_recommended
-    add = f"add replicas (about {need} per shard meet the target)" if need else "add replicas"
+    per = " per shard" if c.shards > 1 else ""
+    add = f"add replicas (about {need}{per} meet the target)" if need else "add replicas"
     base = c.figures["service_ms"].inputs[0].value
     per_item_share = 1 - base / c.service_ms if c.service_ms > 0 else 0.0
     if c.status == "infeasible":
