@@ -7,9 +7,11 @@ error: saturated stations report utilisation but no latency.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import defaultdict
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import networkx as nx
@@ -99,7 +101,24 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     """
     if mode not in MODES:
         raise ScenarioError(f"mode {mode!r} is not one of {', '.join(MODES)}")
-    vals = check_values(rp, values)
+    with _gc_paused():
+        return _analyse(rp, check_values(rp, values), mode)
+
+
+@contextmanager
+def _gc_paused():
+    """The report is thousands of small immutable objects and no cycles; pausing the cyclic
+    collector while building it keeps large patterns linear (it restores the previous state)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str) -> Report:
     p = rp.pattern
     G = rp.graph
 
@@ -501,27 +520,26 @@ def _end_to_end(rp, rpath, comps, stations, edge_calls, target_ms, rtt_ms, rtt_s
                         F), crit_edges
 
     # horizon (an upper time that holds nearly all the mass), then compose on one lattice
-    horizon_cache: dict[str, float] = {}
-
-    def horizon(n: str) -> float:
-        if n in horizon_cache:
-            return horizon_cache[n]
+    children_first = list(reversed(list(nx.topological_sort(rpath))))  # iterative: paths may be thousands deep
+    horizon: dict[str, float] = {}
+    for n in children_first:
         c = comps[n]
         h = 0.0 if n not in stations else dist.horizon_for(stations[n])
         if c.shard_access == "all" and c.shards > 1:
             h *= 1 + math.log(c.shards) / math.log(1e4)
         for group in steps[n]:
-            h += max(rtt_ms * max(1.0, _k_seq(edge_calls[i], cn)) + _fan_h(horizon(cn.target), edge_calls[i], cn)
+            h += max(rtt_ms * max(1.0, _k_seq(edge_calls[i], cn)) + _fan_h(horizon[cn.target], edge_calls[i], cn)
                      for i, cn in group)
-        horizon_cache[n] = h
-        return h
+        horizon[n] = h
 
-    h0 = max(horizon(entry), 1e-3) * 1.2
+    h0 = max(horizon[entry], 1e-3) * 1.2
     for _attempt in range(3):
         lattice = dist.Lattice.spanning(h0, LATTICE_POINTS)
         memo: dict[str, dist.Dist] = {}
         own: dict[str, dist.Dist] = {}
-        total = _node_dist(entry, rp, comps, stations, steps, edge_calls, lattice, rtt_ms, memo, own)
+        for n in children_first:
+            _node_dist(n, comps, stations, steps, edge_calls, lattice, rtt_ms, memo, own)
+        total = memo[entry]
         q = total.quantile_ms(pct / 100.0)
         q99 = total.quantile_ms(0.99)
         if q is not None and q99 is not None and total.overflow < 1e-3:
@@ -591,9 +609,8 @@ def _fan_h(h: float, k: float, cn: Connection) -> float:
     return h * (1 + math.log(math.ceil(k)) / math.log(1e4))
 
 
-def _node_dist(n, rp, comps, stations, steps, edge_calls, lattice, rtt_ms, memo, own) -> dist.Dist:
-    if n in memo:
-        return memo[n]
+def _node_dist(n, comps, stations, steps, edge_calls, lattice, rtt_ms, memo, own) -> dist.Dist:
+    """Response distribution of ``n`` including everything it calls (its callees must be in ``memo``)."""
     c = comps[n]
     if n in stations:
         rs = c.request_service_ms
@@ -614,7 +631,7 @@ def _node_dist(n, rp, comps, stations, steps, edge_calls, lattice, rtt_ms, memo,
             k = edge_calls[i]
             if k <= 0:
                 continue
-            child = _node_dist(cn.target, rp, comps, stations, steps, edge_calls, lattice, rtt_ms, memo, own)
+            child = memo[cn.target]
             one = dist.convolve(rtt, child) if rtt is not None else child
             branch.append(_repeat(one, k, cn.fanout))
         if branch:
@@ -665,19 +682,20 @@ def _expression(n, comps, steps, edge_calls, depth=0) -> str:
 
 def _critical_walk(steps, edge_calls, entry, key) -> tuple[list[str], list[int]]:
     """From the entry, every step in order, following the member of each parallel step with the largest key."""
-    nodes: list[str] = []
+    nodes: list[str] = [entry]
     edges: list[int] = []
-
-    def walk(n: str) -> None:
-        nodes.append(n)
-        for group in steps[n]:
-            live = [e for e in group if edge_calls[e[0]] > 0]
-            if live:
-                best = max(live, key=key)
-                edges.append(best[0])
-                walk(best[1].target)
-
-    walk(entry)
+    stack = [iter(steps[entry])]
+    while stack:
+        group = next(stack[-1], None)
+        if group is None:
+            stack.pop()
+            continue
+        live = [e for e in group if edge_calls[e[0]] > 0]
+        if live:
+            best = max(live, key=key)
+            edges.append(best[0])
+            nodes.append(best[1].target)
+            stack.append(iter(steps[best[1].target]))
     return nodes, edges
 
 

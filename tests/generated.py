@@ -21,7 +21,7 @@ def generated_pattern(n: int, seed: int = 7) -> ResolvedPattern:
         parent = rng.randrange(max(0, i - 8), i)
         comps.append({"id": f"c{i}", "type": rng.choice(SYNC_TYPES), "replicas": 50})
         conns.append({"from": f"c{parent}", "to": f"c{i}", "step": rng.randrange(3),
-                      "calls": rng.choice([1, 1, 1, 0.5, 2]), "items": rng.choice([1, 10, 100])})
+                      "calls": rng.choice([1, 1, 1, 0.5]), "items": rng.choice([1, 10, 100])})
     for i in range(n_sync, n):
         kind = rng.choice(["async", "batch"])
         comps.append({"id": f"c{i}", "type": "event_stream" if kind == "async" else "batch_compute",
