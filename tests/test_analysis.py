@@ -235,3 +235,22 @@ def test_components_only_batch_jobs_use_are_billed_for_their_window():
     assert c.cost_usd_month == pytest.approx(c.nodes * 0.768 * hours)
     assert next(i.value for i in r.components["ranker"].figures["cost_usd_month"].inputs
                 if i.name == "hours billed") == 730
+
+
+def test_a_request_path_deeper_than_the_recursion_limit():
+    from explorer.loader import resolve
+    from explorer.yamlio import Located
+    n = 1500
+    data = {
+        "id": "deep", "title": "Deep chain",
+        "parameters": [{"name": "qps", "label": "QPS", "default": 10, "min": 1, "max": 100, "source": "assumption: test"}],
+        "request": {"entry": "c0", "peak_qps": "qps", "latency_target_ms": 1e6},
+        "components": [{"id": f"c{i}", "type": "cpu_model_server", "replicas": 1} for i in range(n)],
+        "connections": [{"from": f"c{i}", "to": f"c{i + 1}"} for i in range(n - 1)],
+    }
+    r = analyse(resolve(Located(data, "deep.yaml", {})))
+    e = r.end_to_end
+    assert len(e.critical_path) == n
+    # sum of n near-identical stations: the mean adds up exactly
+    expected = sum(c.mean_ms for c in r.components.values()) + 0.5 * (n - 1)
+    assert e.mean_ms == pytest.approx(expected, rel=0.01)
