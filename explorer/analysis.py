@@ -185,6 +185,10 @@ def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str) -> Report:
     always_on: set[str] = set()
     if p.request is not None:
         always_on = set(push({p.request.entry: (qps, 1.0)}, ("sync", "async"), "requests"))
+    for j, stream in enumerate(p.streams):
+        rate = ev(stream.rate_per_s, f"streams[{j}].rate_per_s")
+        ipc = ev(stream.items, f"streams[{j}].items")
+        always_on |= set(push({stream.entry: (rate, ipc)}, ("sync", "async"), f"stream {stream.id}"))
     duty: dict[str, list[tuple[str, float]]] = defaultdict(list)  # components only batch jobs use
     job_rates: dict[str, tuple[float, float, float, float, float]] = {}
     for j, job in enumerate(p.batch_jobs):

@@ -31,7 +31,7 @@ def build_graph(rp: ResolvedPattern) -> nx.MultiDiGraph:
                    hardware=t.hardware, tier=c.tier)
     for i, cn in enumerate(p.connections):
         G.add_edge(cn.source, cn.target, key=i, index=i, kind=cn.kind, connection=cn)
-    tiers = derive_tiers(G, p.request.entry if p.request else None)
+    tiers = derive_tiers(G, p.request.entry if p.request else None, [st.entry for st in p.streams])
     for node, tier in tiers.items():
         if G.nodes[node]["tier"] is None:
             G.nodes[node]["tier"] = tier
@@ -46,15 +46,20 @@ def edges_of_kind(G: nx.MultiDiGraph, *kinds: str) -> nx.DiGraph:
     return H
 
 
-def derive_tiers(G: nx.MultiDiGraph, entry: str | None) -> dict[str, str]:
-    """online: on the sync request path; nearline: fed asynchronously from it; offline: the rest."""
+def derive_tiers(G: nx.MultiDiGraph, entry: str | None, stream_entries: list[str] | None = None) -> dict[str, str]:
+    """online: on the sync request path; nearline: fed asynchronously from it, or by a traffic stream;
+    offline: the rest (a component's explicit ``tier`` wins over this)."""
     tiers = {n: "offline" for n in G.nodes}
-    if entry is None or entry not in G:
-        return tiers
+    roots = [r for r in [entry, *(stream_entries or [])] if r is not None and r in G]
     sync = edges_of_kind(G, "sync")
-    online = {entry} | nx.descendants(sync, entry) | nx.ancestors(sync, entry)
     both = edges_of_kind(G, "sync", "async")
-    nearline = (nx.descendants(both, entry) | {entry}) - online
+    online: set[str] = set()
+    if entry is not None and entry in G:
+        online = {entry} | nx.descendants(sync, entry) | nx.ancestors(sync, entry)
+    reach: set[str] = set()
+    for r in roots:
+        reach |= {r} | nx.descendants(both, r)
+    nearline = reach - online
     for n in nearline:
         tiers[n] = "nearline"
     for n in online:

@@ -267,6 +267,7 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
     dupes(p.parameters, "name", "parameter", "parameters")
     dupes(p.batch_jobs, "id", "batch job id", "batch_jobs")
     dupes(p.views, "id", "view id", "views")
+    dupes(p.streams, "id", "stream id", "streams")
 
     ids = [c.id for c in p.components]
     known_ids = ", ".join(ids[:12]) + (", …" if len(ids) > 12 else "")
@@ -293,6 +294,8 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
         check_ref(("request", "entry"), p.request.entry)
     for i, job in enumerate(p.batch_jobs):
         check_ref(("batch_jobs", i, "entry"), job.entry)
+    for i, stream in enumerate(p.streams):
+        check_ref(("streams", i, "entry"), stream.entry)
     for i, view in enumerate(p.views):
         if view.components != "all":
             for j, cid in enumerate(view.components):
@@ -336,7 +339,7 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
         except ExpressionError as exc:
             err(path, str(exc))
 
-    if p.request is None and not p.batch_jobs:
+    if p.request is None and not p.batch_jobs and not p.streams:
         warnings.append("the pattern has neither a request path nor batch jobs, so no traffic reaches it")
     return errors, warnings
 
@@ -389,6 +392,9 @@ def _quantities(p: Pattern):
         yield ("batch_jobs", i, "batch_items"), job.batch_items, "count"
         yield ("batch_jobs", i, "every_hours"), job.every_hours, "positive"
         yield ("batch_jobs", i, "window_hours"), job.window_hours, "positive"
+    for i, stream in enumerate(p.streams):
+        yield ("streams", i, "rate_per_s"), stream.rate_per_s, "nonneg"
+        yield ("streams", i, "items"), stream.items, "nonneg"
 
 
 # --------------------------------------------------------------------------- the library

@@ -217,6 +217,22 @@ class BatchJob(BaseModel):
     """Name shown in tables."""
 
 
+class TrafficStream(BaseModel):
+    """A second source of online traffic besides the request path (writes, uploads, events)."""
+
+    model_config = _STRICT
+    id: Identifier
+    """Stream id."""
+    entry: Identifier
+    """Component the stream's calls arrive at."""
+    rate_per_s: Quantity
+    """Calls per second at peak (e.g. ``posts_per_day / 86400 * 3``)."""
+    items: Quantity = 1
+    """Items per call."""
+    label: str | None = None
+    """Name shown in tables and traces."""
+
+
 class View(BaseModel):
     """A named subset of components (Structurizr-style views over one model)."""
 
@@ -295,6 +311,8 @@ class Pattern(BaseModel):
     """Calls between components."""
     batch_jobs: list[BatchJob] = []
     """Scheduled offline pipelines."""
+    streams: list[TrafficStream] = []
+    """Other online traffic (writes, uploads) pushed over sync and async connections; no latency target."""
     views: list[View] = []
     """Named views; overview/serving/offline are derived when omitted."""
     notes: Notes = Notes()

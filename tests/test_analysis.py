@@ -254,3 +254,13 @@ def test_a_request_path_deeper_than_the_recursion_limit():
     # sum of n near-identical stations: the mean adds up exactly
     expected = sum(c.mean_ms for c in r.components.values()) + 0.5 * (n - 1)
     assert e.mean_ms == pytest.approx(expected, rel=0.01)
+
+
+def test_traffic_streams_are_independent_of_the_request_rate():
+    rp = load_pattern(ARCHITECTURES_DIR / "news_feed.yaml")
+    a = analyse(rp, {"peak_qps": 50_000})
+    b = analyse(rp, {"peak_qps": 200_000})
+    posts = rp.defaults()["posts_per_day"] / 86400 * 3
+    assert a.components["fanout"].calls_per_s == pytest.approx(posts)
+    assert b.components["fanout"].calls_per_s == pytest.approx(posts)
+    assert rp.graph.nodes["fanout"]["tier"] == "nearline"
