@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+NPM    ?= $(shell command -v npm 2>/dev/null)
+MERMAID_JS := tests/mermaid/node_modules/.package-lock.json
 
 .PHONY: run test bench lint schema clean
 
@@ -23,7 +25,12 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
-test: $(VENV)/.dev
+# The real Mermaid (npm) for tests/test_mermaid_browser.py; skipped when node/npm is absent.
+$(MERMAID_JS): tests/mermaid/package.json tests/mermaid/package-lock.json
+	$(NPM) ci --prefix tests/mermaid --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+test: $(VENV)/.dev $(if $(NPM),$(MERMAID_JS))
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev

@@ -1,0 +1,647 @@
+"""Exports for study notes: SVG, PNG, PDF, DOT, Mermaid, a Markdown note, JSON and a study pack.
+
+Everything here returns bytes or text; nothing writes to disk (the CLI and the
+page do that). Diagrams are rendered in-process by pygraphviz's bundled
+Graphviz (no ``dot`` binary); Graphviz's C library is not thread-safe, so every
+render holds :data:`RENDER_LOCK` (the Streamlit server runs sessions in threads).
+
+Examples
+--------
+>>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+>>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
+>>> filename(rp, {"peak_qps": 60000}, "svg")
+'two_stage_recommender-peak_qps-60000.svg'
+>>> filename(rp, {}, "md", mode="autosize", view="serving")
+'two_stage_recommender-peak_qps-20000-autosize-serving.md'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import threading
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ExplorerError
+from .mermaid import to_mermaid, view_ids, view_nodes, view_title
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .loader import ResolvedPattern
+    from .report import Figure, Report
+
+__all__ = ["ExportError", "FORMATS", "RENDER_LOCK", "render_dot", "render_svg", "render_png", "render_pdf",
+           "to_dot", "to_mermaid", "study_note_markdown", "analysis_json", "study_pack", "filename", "export",
+           "view_ids", "view_nodes", "DPI_CHOICES", "DEFAULT_DPI"]
+
+
+class ExportError(ExplorerError):
+    """An export could not be produced (bad option, render failure); the message says why."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format."""
+
+    name: str
+    ext: str
+    mime: str
+    binary: bool
+    """Bytes that are not text (never written to a terminal)."""
+    title: str
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("svg", "svg", "image/svg+xml", False, "SVG diagram"),
+    Format("png", "png", "image/png", True, "PNG diagram"),
+    Format("pdf", "pdf", "application/pdf", True, "PDF diagram"),
+    Format("dot", "dot", "text/vnd.graphviz", False, "Graphviz DOT"),
+    Format("mermaid", "mmd", "text/plain", False, "Mermaid flowchart"),
+    Format("md", "md", "text/markdown", False, "Markdown study note"),
+    Format("json", "json", "application/json", False, "analysis JSON"),
+    Format("pack", "zip", "application/zip", True, "study pack (zip)"),
+)}
+"""Export formats by name (the CLI's ``--format`` choices)."""
+
+DPI_CHOICES = (96, 150, 192, 300)
+"""PNG resolutions the page offers: screen (1×), 150, retina (2×), print."""
+DEFAULT_DPI = 96
+"""One PNG pixel per CSS pixel, the size the SVG shows at 100%."""
+MIN_DPI, MAX_DPI = 36, 600
+
+RENDER_LOCK = threading.Lock()
+"""Held around every call into Graphviz's C library (parse, layout, render)."""
+
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XLINK_NS = "http://www.w3.org/1999/xlink"
+_FORBIDDEN_SVG = {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener"}
+
+Progress = Callable[[int, int, str], None]
+
+
+# --------------------------------------------------------------------------- diagrams
+
+def _diagram():
+    try:
+        from . import diagram
+    except ImportError as exc:
+        raise ExportError(f"diagram rendering is not available ({exc})") from None
+    return diagram
+
+
+def to_dot(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
+           selected: str | None = None, theme: str = "light", colored: bool = True) -> str:
+    """DOT source of the diagram as shown (byte-for-byte stable; :func:`explorer.diagram.to_dot`)."""
+    view_nodes(rp, view)  # unknown view → ExportError naming the valid ones
+    return _diagram().to_dot(rp, report, view=view, selected=selected, theme=theme, colored=colored)
+
+
+def render_dot(dot: str, fmt: str, dpi: float | None = None) -> bytes:
+    """Render DOT source in-process with pygraphviz: ``svg``, ``png`` or ``pdf`` bytes.
+
+    Raises
+    ------
+    ExportError
+        When the source does not parse or Graphviz cannot lay it out or render it.
+
+    Examples
+    --------
+    >>> render_dot('digraph { a -> b }', "svg").startswith(b"<?xml")
+    True
+    >>> render_dot('digraph { a -> b }', "png", dpi=96)[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    if fmt not in ("svg", "png", "pdf"):
+        raise ExportError(f"cannot render {fmt!r} (choose svg, png or pdf)")
+    if dpi is not None:
+        _check_dpi(dpi)
+    try:
+        import pygraphviz
+    except ImportError as exc:  # pragma: no cover - a runtime requirement
+        raise ExportError(f"pygraphviz is not installed ({exc}); pip install pygraphviz") from None
+    with RENDER_LOCK:
+        graph = None
+        try:
+            graph = pygraphviz.AGraph(string=dot)
+            if dpi is not None and fmt == "png":
+                graph.graph_attr["dpi"] = f"{dpi:g}"
+            data = graph.draw(format=fmt, prog="dot")
+        except Exception as exc:  # DotError, ValueError, MemoryError from the C library…
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ExportError(f"could not render the diagram as {fmt.upper()}: {reason}") from None
+        finally:
+            if graph is not None:  # free the C graph while still holding the lock
+                graph.close()
+    if not data:
+        raise ExportError(f"could not render the diagram as {fmt.upper()}: Graphviz returned nothing")
+    if fmt == "svg":
+        data = safe_svg(data)
+    return bytes(data)
+
+
+def _check_dpi(dpi: float) -> None:
+    try:
+        ok = MIN_DPI <= float(dpi) <= MAX_DPI
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ExportError(f"dpi must be between {MIN_DPI} and {MAX_DPI} (got {dpi!r})")
+
+
+def safe_svg(data: bytes) -> bytes:
+    """Check the SVG is well-formed XML and holds nothing active (scripts, event handlers, ``javascript:`` links).
+
+    Graphviz escapes label text, so user text never becomes markup; anything
+    active that still appears is removed. Unchanged bytes are returned when clean.
+    """
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise ExportError(f"the rendered SVG is not well-formed XML ({exc})") from None
+    parents = {child: parent for parent in root.iter() for child in parent}
+    doomed = []
+    dirty = False
+    for el in root.iter():
+        tag = el.tag.rsplit("}", 1)[-1].lower() if isinstance(el.tag, str) else ""
+        if tag in _FORBIDDEN_SVG:
+            doomed.append(el)
+            continue
+        for key in list(el.attrib):
+            name = key.rsplit("}", 1)[-1].lower()
+            value = el.attrib[key].strip().lower()
+            if name.startswith("on") or (name == "href" and value.startswith(("javascript:", "vbscript:", "data:"))):
+                del el.attrib[key]
+                dirty = True
+    if not doomed and not dirty:
+        return data
+    for el in doomed:
+        if el in parents:
+            parents[el].remove(el)
+    ET.register_namespace("", _SVG_NS)
+    ET.register_namespace("xlink", _XLINK_NS)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def render_svg(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
+               selected: str | None = None, theme: str = "light", colored: bool = True) -> bytes:
+    """The diagram as shown, as SVG bytes (well-formed XML, no script)."""
+    return render_dot(to_dot(rp, report, view, selected, theme, colored), "svg")
+
+
+def render_png(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
+               selected: str | None = None, theme: str = "light", colored: bool = True,
+               dpi: float = DEFAULT_DPI) -> bytes:
+    """The diagram as shown, as PNG bytes at ``dpi`` dots per inch."""
+    _check_dpi(dpi)
+    return render_dot(to_dot(rp, report, view, selected, theme, colored), "png", dpi=dpi)
+
+
+def render_pdf(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
+               selected: str | None = None, theme: str = "light", colored: bool = True) -> bytes:
+    """The diagram as shown, as PDF bytes (vector)."""
+    return render_dot(to_dot(rp, report, view, selected, theme, colored), "pdf")
+
+
+# --------------------------------------------------------------------------- JSON
+
+def analysis_json(report: Report) -> str:
+    """The analysis as JSON: the CLI's ``estimate --json`` (``report.to_dict()``)."""
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- Markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]~$])")
+_LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
+_BAD_LINK = re.compile(r"\]\(\s*(?:javascript|vbscript|data):", re.IGNORECASE)
+_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def md_inline(text: object) -> str:
+    """Escape any text for one line of Markdown: shows as typed, never markup.
+
+    Examples
+    --------
+    >>> md_inline("a *b* `c` <script>x</script> user_features _x_")
+    'a \\\\*b\\\\* \\\\`c\\\\` &lt;script>x&lt;/script> user_features \\\\_x\\\\_'
+    """
+    s = _INVISIBLE.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
+    s = " ".join(s.split())
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _LONE_UNDERSCORE.sub(r"\\_", s)
+    s = _ENTITY.sub("&amp;", s)
+    s = _TAG_START.sub("&lt;", s)
+    if s[:1] in ("#", ">", "+", "-", "=") or re.match(r"\d+[.)]", s):
+        s = "\\" + s
+    return s
+
+
+def md_cell(text: object) -> str:
+    """Escape any text for a Markdown table cell (pipes, newlines and backticks included)."""
+    return md_inline(text).replace("|", "\\|") or " "
+
+
+def md_block(text: str, heading_floor: int = 4) -> str:
+    """Author Markdown (the pattern's notes) made safe to embed.
+
+    Raw HTML is shown as text (``<`` escaped outside code), an unclosed code
+    fence is closed, headings are pushed below ``heading_floor`` and
+    ``javascript:`` links are disarmed, so a note cannot swallow or break the
+    rest of the document.
+    """
+    text = _INVISIBLE.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n")).strip("\n")
+    out: list[str] = []
+    fence: str | None = None
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if fence is not None:
+            out.append(line)
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line.strip()[len(m.group(1)):].strip():
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+            out.append(line)
+            continue
+        h = _HEADING.match(line)
+        if h:
+            level = min(6, max(heading_floor, len(h.group(2))))
+            line = h.group(1) + "#" * level + line[h.end():]
+        out.append(_escape_outside_code(_BAD_LINK.sub("](#", line)))
+    if fence is not None:
+        out.append(fence[0] * len(fence))
+    return "\n".join(out)
+
+
+def _escape_outside_code(line: str) -> str:
+    parts = []
+    pos = 0
+    for m in _CODE_SPAN.finditer(line):
+        parts.append(_TAG_START.sub("&lt;", line[pos:m.start()]))
+        parts.append(m.group(0))
+        pos = m.end()
+    parts.append(_TAG_START.sub("&lt;", line[pos:]))
+    return "".join(parts)
+
+
+def _fmt(v) -> str:
+    from .report import fmt
+    return fmt(v)
+
+
+def _ms(v: float | None) -> str:
+    return "saturated" if v is None else f"{_fmt(v)} ms"
+
+
+NOTE_SECTIONS = (("requirements", "1. Clarify the requirements"), ("framing", "2. Frame the problem as an ML task"),
+                 ("data", "3. Data preparation"), ("model", "4. Model development"),
+                 ("evaluation", "5. Evaluation"), ("serving", "6. Deployment and serving"),
+                 ("monitoring", "7. Monitoring and infrastructure"))
+"""The 7 steps of the framework, in order, with their headings in the note."""
+
+
+def key_figures(report: Report, top: int = 3) -> list[tuple[str, Figure]]:
+    """The figures whose traces a note shows: end-to-end p99, the busiest components'
+    utilisation, p99 and replicas, and the total cost."""
+    out: list[tuple[str, Figure]] = []
+    e = report.end_to_end
+    if e is not None and "p99_ms" in e.figures:
+        out.append(("End to end", e.figures["p99_ms"]))
+    busy = sorted((c for c in report.components.values() if c.status not in ("external", "idle")),
+                  key=lambda c: (-c.utilization, c.id))[:top]
+    for c in busy:
+        for key in ("utilization", "p99_ms", "replicas"):
+            if key in c.figures:
+                out.append((c.label, c.figures[key]))
+    if "cost_usd_month" in report.totals.figures:
+        out.append(("Totals", report.totals.figures["cost_usd_month"]))
+    return out
+
+
+def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overview", *,
+                        selected: str | None = None, theme: str = "light", colored: bool = True,
+                        image: str | None = None) -> str:
+    """A Markdown study note of the pattern at the report's scenario.
+
+    Title and summary, the Mermaid diagram, the scenario with units, headline
+    numbers, the capacity table, bottlenecks with advice, the traces of the key
+    figures, and the pattern's 7-step notes and talking points. Every piece of
+    user text is escaped, so the note renders the same in GitHub, Obsidian or
+    Notion and reads well as plain text. ``image`` adds a link to a diagram file
+    (the study pack's SVG).
+    """
+    p = rp.pattern
+    r = report
+    L: list[str] = [f"# {md_inline(p.title)}", ""]
+    meta = [f"Pattern `{p.id}`", f"mode: {r.mode}", f"view: {md_inline(view_title(rp, view))}"]
+    if p.kind == "case_study" and p.chapter:
+        meta.insert(1, f"case study, chapter {p.chapter}")
+    L += [" · ".join(meta), ""]
+    if p.summary.strip():
+        L += [md_inline(p.summary), ""]
+    if p.tags:
+        L += ["Tags: " + ", ".join(md_inline(t) for t in p.tags), ""]
+
+    L += ["## Diagram", ""]
+    if image:
+        L += [f"![Diagram of {md_inline(p.title)}]({image})", ""]
+    L += ["```mermaid", to_mermaid(rp, r, view, selected=selected, theme=theme, colored=colored).rstrip("\n"),
+          "```", ""]
+    if colored:
+        L += [f"Fill shows utilisation (pale yellow below 20% to orange at 80–100%); red is saturated; an orange "
+              f"border is hot (above the {r.target_utilization:.0%} target); ⚠ marks the top bottleneck. Bold arrows "
+              "are the critical path of a request; dashed arrows are async, dotted ones batch.", ""]
+
+    L += ["## Scenario", "", "| Parameter | Value | Unit |", "| --- | ---: | --- |"]
+    params = {q.name: q for q in p.parameters}
+    for name, value in r.values.items():
+        q = params.get(name)
+        label = f"{md_cell(q.label)} (`{name}`)" if q else f"`{name}`"
+        L.append(f"| {label} | {_fmt(value)} | {md_cell(r.units.get(name, '')) if r.units.get(name) else ' '} |")
+    if not r.values:
+        L.append("| (no parameters) | | |")
+    L += ["", f"Mode: **{r.mode}** ({'replicas as provisioned in the pattern' if r.mode == 'provisioned' else 'the fewest replicas that meet the targets'}); "
+          f"target utilisation {r.target_utilization:.0%}.", ""]
+
+    L += ["## Headline numbers", ""]
+    L += [f"- {line}" for line in _headlines(r)]
+    L.append("")
+
+    L += ["## Capacity", "",
+          "| Component | Tier | Status | Calls/s | Service ms | Shards | Replicas | Utilisation | p99 ms | Memory GB | Cost $/month |",
+          "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for c in r.components.values():
+        if c.status == "external":
+            util = p99 = "–"
+        else:
+            util = f"{c.utilization:.0%}"
+            p99 = "saturated" if c.p99_ms is None else _fmt(c.p99_ms)
+        rec = "" if c.replicas_recommended is None or c.replicas_recommended == c.replicas else \
+            f" (rec. {c.replicas_recommended})"
+        L.append(f"| {md_cell(c.label)} (`{c.id}`) | {c.tier} | {c.status} | {_fmt(c.calls_per_s)} | "
+                 f"{_fmt(c.service_ms)} | {c.shards} | {c.replicas}{rec} | {util} | {p99} | "
+                 f"{_fmt(c.memory_gb)} | {_fmt(round(c.cost_usd_month))} |")
+    L.append("")
+    if r.batch_jobs:
+        L += ["| Batch job | Items per run | Items/s needed | Window | Fits |", "| --- | ---: | ---: | ---: | --- |"]
+        for j in r.batch_jobs:
+            L.append(f"| {md_cell(j.label)} (`{j.id}`) | {_fmt(j.items_per_run)} | {_fmt(j.items_per_s)} | "
+                     f"{_fmt(j.window_hours)} h every {_fmt(j.every_hours)} h | {'yes' if j.fits_window else '**no**'} |")
+        L.append("")
+
+    L += ["## Bottlenecks", ""]
+    if r.bottlenecks:
+        for b in r.bottlenecks:
+            L.append(f"{b.rank}. **{md_inline(b.status)}** — {md_inline(b.reason)}  ")
+            L.append(f"   Advice: {md_inline(b.advice)}")
+    else:
+        L.append("None: every component is within its target utilisation and the latency target is met.")
+    L.append("")
+
+    L += ["## How the key numbers are computed", ""]
+    for owner, f in key_figures(r):
+        L.append(f"- **{md_inline(owner)}** — {md_inline(f.explain())}")
+    L.append("")
+
+    L += ["## Study notes", ""]
+    for key, heading in NOTE_SECTIONS:
+        L += [f"### {heading}", ""]
+        body = getattr(p.notes, key).strip()
+        L += [md_block(body) if body else "_(no notes yet)_", ""]
+    L += ["### Talking points", ""]
+    if p.notes.talking_points:
+        L += [f"- {md_inline(t)}" for t in p.notes.talking_points]
+    else:
+        L.append("_(none yet)_")
+    L.append("")
+    if r.warnings:
+        L += ["## Warnings", ""] + [f"- {md_inline(w)}" for w in r.warnings] + [""]
+    L += ["---", "", "Made with Architecture Explorer: `python -m explorer export "
+          f"{p.id} --format md{_sets_text(rp, r)}`", ""]
+    return "\n".join(L)
+
+
+def _sets_text(rp: ResolvedPattern, r: Report) -> str:
+    defaults = rp.defaults()
+    sets = "".join(f" --set {k}={_num(v)}" for k, v in r.values.items() if defaults.get(k) != v)
+    return sets + (f" --mode {r.mode}" if r.mode != "provisioned" else "")
+
+
+def _headlines(r: Report) -> list[str]:
+    out = []
+    e = r.end_to_end
+    if e is not None:
+        if e.saturated:
+            out.append(f"End to end: **saturated** at {', '.join(f'`{c}`' for c in e.saturated_components)} "
+                       f"(target p{_fmt(e.percentile)} {_fmt(e.target_ms)} ms)")
+        else:
+            verdict = "meets" if e.meets_target else "**misses**"
+            out.append(f"End to end: p99 {_ms(e.p99_ms)}, p50 {_ms(e.p50_ms)}, mean {_ms(e.mean_ms)} — {verdict} the "
+                       f"p{_fmt(e.percentile)} target of {_fmt(e.target_ms)} ms (margin {_ms(e.margin_ms)})")
+        out.append("Critical path: " + " → ".join(f"`{n}`" for n in e.critical_path))
+    counts: dict[str, int] = {}
+    for c in r.components.values():
+        counts[c.status] = counts.get(c.status, 0) + 1
+    out.append("Components: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    t = r.totals
+    out.append(f"Totals: {t.cpu_replicas} CPU nodes, {t.gpu_replicas} GPU nodes, {t.managed_replicas} managed; "
+               f"memory {_fmt(t.memory_gb)} GB; storage {_fmt(t.storage_gb)} GB; cost ${_fmt(round(t.cost_usd_month))}/month")
+    for j in r.batch_jobs:
+        out.append(f"Batch job `{j.id}`: {_fmt(j.items_per_s)} items/s over {_fmt(j.window_hours)} h — "
+                   + ("fits its window" if j.fits_window else "**does not fit** its window"))
+    return out
+
+
+# --------------------------------------------------------------------------- file names
+
+def _num(v: float) -> str:
+    v = float(v)
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:.6g}".replace("+", "")
+
+
+def filename(rp: ResolvedPattern, values: Mapping[str, float] | None, fmt: str, *,
+             mode: str = "provisioned", view: str = "overview") -> str:
+    """A file name that says what is in the file: pattern, traffic, changed parameters, mode, view.
+
+    The traffic parameter is always named; other parameters only when they
+    differ from the pattern's defaults. Only ``[A-Za-z0-9._-]``; at most 150 characters.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
+    defaults = rp.defaults()
+    vals = {**defaults, **dict(values or {})}
+    parts = [rp.id]
+    for q in rp.pattern.parameters:
+        v = vals.get(q.name, q.default)
+        if q.role == "traffic" or v != q.default:
+            parts.append(f"{q.name}-{_num(v)}")
+    if mode != "provisioned":
+        parts.append(mode)
+    if view != "overview":
+        parts.append(view)
+    if fmt == "pack":
+        parts.append("study-pack")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("._-") or "export"
+    if len(stem) > 140:
+        digest = hashlib.sha1(stem.encode()).hexdigest()[:8]
+        stem = stem[:131] + "-" + digest
+    return f"{stem}.{FORMATS[fmt].ext}"
+
+
+# --------------------------------------------------------------------------- one entry point
+
+def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode: str = "provisioned",
+           fmt: str = "svg", *, view: str = "overview", dpi: float = DEFAULT_DPI, selected: str | None = None,
+           theme: str = "light", colored: bool = True, report: Report | None = None,
+           progress: Progress | None = None) -> bytes:
+    """Any format as bytes (text formats UTF-8): what the CLI writes and the page downloads.
+
+    Raises
+    ------
+    ExportError
+        Unknown format or view, bad dpi, or a render failure.
+    ScenarioError
+        Unknown parameter or value out of range.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
+    view_nodes(rp, view)
+    if fmt == "png":
+        _check_dpi(dpi)
+    if fmt == "pack":
+        return study_pack(rp, values, mode, view, progress=progress, theme=theme, colored=colored)
+    if report is None:
+        from .analysis import analyse
+        report = analyse(rp, values, mode)
+    if fmt == "svg":
+        return render_svg(rp, report, view, selected, theme, colored)
+    if fmt == "png":
+        return render_png(rp, report, view, selected, theme, colored, dpi=dpi)
+    if fmt == "pdf":
+        return render_pdf(rp, report, view, selected, theme, colored)
+    if fmt == "dot":
+        return to_dot(rp, report, view, selected, theme, colored).encode("utf-8")
+    if fmt == "mermaid":
+        return to_mermaid(rp, report, view, selected=selected, theme=theme, colored=colored).encode("utf-8")
+    if fmt == "md":
+        return study_note_markdown(rp, report, view, selected=selected, theme=theme,
+                                   colored=colored).encode("utf-8")
+    return analysis_json(report).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- study pack
+
+PACK_ROOT = "architecture-explorer-study-pack"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def study_pack(current: ResolvedPattern | None = None, values: Mapping[str, float] | None = None,
+               mode: str = "provisioned", view: str = "overview", *, paths: list[Path] | None = None,
+               progress: Progress | None = None, theme: str = "light", colored: bool = True) -> bytes:
+    """One zip of study notes: a Markdown note, an SVG and a Mermaid file per pattern, and an index.
+
+    Every built-in pattern (or ``paths``) is analysed at its defaults; ``current``
+    (built-in or the user's own) at ``values``/``mode``/``view``. The zip is
+    deterministic: sorted entries, fixed timestamps and permissions.
+    ``progress(done, total, label)`` is called as each pattern is finished.
+
+    Examples
+    --------
+    >>> import zipfile, io
+    >>> names = zipfile.ZipFile(io.BytesIO(study_pack())).namelist()
+    >>> f"{PACK_ROOT}/README.md" in names and f"{PACK_ROOT}/two_stage_recommender/two_stage_recommender.mmd" in names
+    True
+    """
+    from .analysis import analyse
+    from .loader import builtin_paths, load_pattern
+
+    items: list[tuple[str, Path | ResolvedPattern]] = [(p.stem, p) for p in (paths if paths is not None else builtin_paths())]
+    if current is not None:
+        items = [(pid, src) for pid, src in items if pid != current.id] + [(current.id, current)]
+        view_nodes(current, view)
+    items.sort(key=lambda item: item[0])
+    total = len(items) + 1
+    files: dict[str, bytes] = {}
+    index: list[tuple[str, str, str, str]] = []  # id, title, line, status
+    problems: list[str] = []
+    if progress:
+        progress(0, total, "starting")
+    for done, (pid, src) in enumerate(items, start=1):
+        is_current = current is not None and src is current
+        try:
+            rp = src if is_current else load_pattern(src)  # type: ignore[arg-type]
+            v = values if is_current else None
+            m = mode if is_current else "provisioned"
+            vw = view if is_current else "overview"
+            r = analyse(rp, v, m)
+            base = f"{PACK_ROOT}/{rp.id}/{rp.id}"
+            files[f"{base}.svg"] = render_svg(rp, r, vw, theme=theme, colored=colored)
+            files[f"{base}.mmd"] = to_mermaid(rp, r, vw, theme=theme, colored=colored).encode("utf-8")
+            files[f"{base}.md"] = study_note_markdown(rp, r, vw, theme=theme, colored=colored,
+                                                      image=f"{rp.id}.svg").encode("utf-8")
+            index.append((rp.id, rp.pattern.title, _index_line(rp, r, is_current), rp.pattern.kind))
+        except ExplorerError as exc:
+            if is_current:
+                raise
+            problems.append(f"`{pid}`: {md_inline(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}")
+        if progress:
+            progress(done, total, pid)
+    files[f"{PACK_ROOT}/README.md"] = _pack_index(index, problems, current).encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, files[name])
+    if progress:
+        progress(total, total, "done")
+    return buf.getvalue()
+
+
+def _index_line(rp: ResolvedPattern, r: Report, is_current: bool) -> str:
+    e = r.end_to_end
+    bits = []
+    if e is not None:
+        bits.append("saturated" if e.saturated else f"p99 {_ms(e.p99_ms)} ({'meets' if e.meets_target else 'misses'} "
+                    f"{_fmt(e.target_ms)} ms)")
+    bits.append(f"${_fmt(round(r.totals.cost_usd_month))}/month")
+    if r.bottlenecks:
+        bits.append(f"{len(r.bottlenecks)} bottleneck{'s' if len(r.bottlenecks) != 1 else ''}")
+    scen = "your scenario" if is_current else "defaults"
+    return f"{', '.join(bits)} — at {scen}"
+
+
+def _pack_index(index, problems: list[str], current) -> str:
+    L = ["# Architecture Explorer — study pack", "",
+         "One note per pattern, each with its Mermaid diagram inline, an SVG of the diagram, the scenario, "
+         "the capacity table, the bottlenecks, the traces of the key numbers and the 7-step study notes.", ""]
+    if current is not None:
+        L += [f"`{current.id}` is at the scenario you exported; every other pattern is at its defaults.", ""]
+    groups = (("case_study", "Case studies"), ("building_block", "Building blocks"))
+    for kind, heading in groups:
+        rows = [row for row in index if row[3] == kind]
+        if not rows:
+            continue
+        L += [f"## {heading}", ""]
+        for pid, title, line, _ in rows:
+            L.append(f"- [{md_inline(title)}]({pid}/{pid}.md) — {md_inline(line)} · "
+                     f"[SVG]({pid}/{pid}.svg) · [Mermaid]({pid}/{pid}.mmd)")
+        L.append("")
+    if problems:
+        L += ["## Not exported", ""] + [f"- {p}" for p in problems] + [""]
+    return "\n".join(L)

@@ -1,0 +1,213 @@
+"""Every exported Mermaid diagram parses and renders in the real Mermaid, in headless Chromium.
+
+Mermaid comes from the npm registry (``tests/mermaid/package.json``, installed
+by ``make test`` with ``npm ci --prefix tests/mermaid``); Chromium is Debian's
+(``/usr/bin/chromium``). Without them the tests skip and say how to enable
+them; with ``CI=true`` they fail instead.
+
+Besides "no parse error", each rendered diagram is checked for what a reader
+sees: every component's label shows as typed (quotes, ``<script>``, entity
+codes, non-Latin text, emoji), no script ran, and nothing active was created.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from explorer.analysis import analyse
+from explorer.loader import builtin_paths, load_pattern
+from explorer.mermaid import to_mermaid, view_ids, view_nodes
+
+ROOT = Path(__file__).resolve().parent.parent
+MERMAID_DIR = ROOT / "tests" / "mermaid"
+MERMAID_JS = MERMAID_DIR / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+HOSTILE = ROOT / "tests" / "fixtures" / "hostile" / "hostile_labels.yaml"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def missing() -> str | None:
+    """Why the browser check cannot run here (None when it can)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed: pip install -r requirements-dev.txt"
+    if chromium_path() is None:
+        return "chromium is not installed: apt-get install chromium (or set CHROMIUM=/path/to/chromium)"
+    if not MERMAID_JS.exists():
+        return "the mermaid npm package is missing: run `npm ci --prefix tests/mermaid` (make test does it when node is present)"
+    return None
+
+
+def _cases() -> list[tuple[str, Path, str, dict]]:
+    cases = [(f"{p.stem}-overview", p, "overview", {}) for p in builtin_paths()]
+    cases.append(("two_stage_recommender-serving", ROOT / "architectures" / "two_stage_recommender.yaml", "serving", {}))
+    cases.append(("two_stage_recommender-offline", ROOT / "architectures" / "two_stage_recommender.yaml", "offline", {}))
+    cases.append(("two_stage_recommender-saturated", ROOT / "architectures" / "two_stage_recommender.yaml", "overview",
+                  {"values": {"peak_qps": 2_000_000}}))
+    cases += [(f"hostile-{v}", HOSTILE, v, {}) for v in ("overview", "serving", "offline")]
+    cases.append(("hostile-dark-selected", HOSTILE, "overview", {"theme": "dark", "selected": "end"}))
+    cases.append(("hostile-uncoloured", HOSTILE, "overview", {"colored": False}))
+    cases.append(("hostile-no-report", HOSTILE, "overview", {"report": False}))
+    cases.append(("hostile-svg-labels", HOSTILE, "overview", {"html_labels": False}))
+    return cases
+
+
+CASES = _cases()
+
+RENDER_JS = """
+async ([text, id, htmlLabels]) => {
+  window.__alerts = 0;
+  window.alert = () => { window.__alerts += 1; };
+  mermaid.initialize({startOnLoad: false, securityLevel: 'strict', htmlLabels: htmlLabels,
+                      flowchart: {htmlLabels: htmlLabels}});
+  try {
+    await mermaid.parse(text);
+  } catch (e) {
+    return {error: 'parse: ' + (e && e.message ? e.message : String(e))};
+  }
+  let svg;
+  try {
+    svg = (await mermaid.render(id, text)).svg;
+  } catch (e) {
+    return {error: 'render: ' + (e && e.message ? e.message : String(e))};
+  }
+  const host = document.getElementById('out');
+  host.innerHTML = svg;
+  await new Promise(r => setTimeout(r, 30));   // let any injected handler fire
+  const root = host.querySelector('svg');
+  const active = [];
+  for (const el of root.querySelectorAll('*')) {
+    const tag = el.tagName.toLowerCase();
+    if (tag === 'script' || tag === 'iframe' || tag === 'img' || tag === 'object') active.push(tag);
+    for (const a of el.attributes) {
+      if (a.name.toLowerCase().startsWith('on')) active.push(tag + '@' + a.name);
+      if (/^\\s*javascript:/i.test(a.value)) active.push(tag + '@' + a.name + '=' + a.value);
+    }
+  }
+  const texts = Array.from(root.querySelectorAll('g.node')).map(g => g.textContent);
+  const edgeTexts = Array.from(root.querySelectorAll('g.edgeLabel')).map(g => g.textContent);
+  const clusterTexts = Array.from(root.querySelectorAll('g.cluster')).map(g => g.textContent);
+  const result = {nodes: root.querySelectorAll('g.node').length,
+                  edges: root.querySelectorAll('.edgePaths path, path.flowchart-link').length,
+                  clusters: root.querySelectorAll('g.cluster').length,
+                  texts, edgeTexts, clusterTexts, active, alerts: window.__alerts};
+  host.innerHTML = '';
+  return result;
+}
+"""
+
+
+def _text_of(case) -> tuple[str, object]:
+    _, path, view, opts = case
+    rp = load_pattern(path)
+    report = None if opts.get("report") is False else analyse(rp, opts.get("values"), "provisioned")
+    text = to_mermaid(rp, report, view, selected=opts.get("selected"), theme=opts.get("theme", "light"),
+                      colored=opts.get("colored", True))
+    return text, rp
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    """Render every case in one headless Chromium (in its own thread, so it never meets another event loop)."""
+    reason = missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the Mermaid browser check cannot run: {reason}")
+        pytest.skip(reason)
+    texts = {case[0]: _text_of(case)[0] for case in CASES}
+    results: dict[str, dict] = {}
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        from playwright.sync_api import sync_playwright
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+                try:
+                    page = browser.new_page()
+                    page.set_content("<!doctype html><html><head><meta charset='utf-8'></head>"
+                                     "<body><div id='out'></div></body></html>")
+                    page.add_script_tag(path=str(MERMAID_JS))
+                    for i, case in enumerate(CASES):
+                        html_labels = case[3].get("html_labels", True)
+                        results[case[0]] = page.evaluate(RENDER_JS, [texts[case[0]], f"m{i}", html_labels])
+                finally:
+                    browser.close()
+        except BaseException as exc:  # noqa: BLE001 - reported in the test thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, name="mermaid-browser")
+    thread.start()
+    thread.join(timeout=300)
+    if thread.is_alive():
+        pytest.fail("the Mermaid browser check did not finish within 300 s")
+    if failure:
+        raise failure[0]
+    return results
+
+
+def _squash(text: str, spaces: bool) -> str:
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\n\t")
+    return re.sub(r"\s+", " " if spaces else "", text).strip()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_mermaid_parses_and_renders(rendered, case):
+    result = rendered[case[0]]
+    assert "error" not in result, result.get("error")
+    text, rp = _text_of(case)
+    nodes = view_nodes(rp, case[2])
+    assert result["nodes"] == len(nodes)
+    assert result["clusters"] == len({rp.graph.nodes[n]["tier"] for n in nodes})
+    assert not result["active"] and result["alerts"] == 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_rendered_labels_show_as_typed(rendered, case):
+    result = rendered[case[0]]
+    assert "error" not in result, result.get("error")
+    _, rp = _text_of(case)
+    html_labels = case[3].get("html_labels", True)
+    shown = _squash(" ".join(result["texts"]), html_labels)
+    for n in view_nodes(rp, case[2]):
+        for line in rp.graph.nodes[n]["label"].splitlines():
+            assert _squash(line, html_labels) in shown, (n, line)
+    if html_labels:
+        edge_labels = _squash(" ".join(result["edgeTexts"]), True)
+        for u, v, data in rp.graph.edges(data=True):
+            label = data["connection"].label
+            if label and u in view_nodes(rp, case[2]) and v in view_nodes(rp, case[2]):
+                for line in label.splitlines():
+                    assert _squash(line, True) in edge_labels, (u, v, line)
+
+
+def test_hostile_text_is_text(rendered):
+    result = rendered["hostile-overview"]
+    shown = " ".join(result["texts"])
+    assert 'User\'s "browser" <script>alert(1)</script>' in shown
+    assert "Cache | pipe | `code` #quot; #35; &amp; %%" in shown
+    assert "end --> ]] ;; :::hot 日本語 العربية 🚀🔥" in shown
+    edges = " ".join(result["edgeTexts"])
+    assert "<script>alert(3)</script>" in edges and "#quot; & &amp;" in edges
+
+
+def test_every_view_of_the_hostile_pattern_is_covered():
+    rp = load_pattern(HOSTILE)
+    assert {c[2] for c in CASES if c[1] == HOSTILE} == set(view_ids(rp))
+
