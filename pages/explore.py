@@ -1,24 +1,297 @@
-"""Explore: one pattern at one scenario (first version: the capacity table)."""
+"""Explore: one pattern at one scenario — the diagram, the capacity numbers, the bottlenecks,
+every figure's trace and the charts. Page state lives in the URL, so a copied link reopens it.
 
+Thin by design: widgets and query parameters in, ``explorer`` calls, results out.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
 import streamlit as st
 
-from explorer.analysis import analyse
+from explorer import charts, diagram, present
 from explorer.errors import ExplorerError
-from explorer.loader import builtin_paths, load_pattern
+from explorer.sweep import traffic_parameter
+from pages import ui
+
+try:  # the export panel is written separately; the page works without it
+    from pages.export_panel import render_export_panel
+except ImportError:  # pragma: no cover
+    render_export_panel = None
+
+NS = "explore"
+PATTERN_KEY = f"{NS}:pattern"
+NOTICES_KEY = f"{NS}:notices"
+LAST_QUERY_KEY = f"{NS}:last_query"
+LINK_KEY = f"{NS}:link"
+TABS_KEY = f"{NS}:tabs"
+LAST_DOT_KEY = f"{NS}:last_dot"
+DIAGRAM_FIRST_S = 0.06  # pause after sending a new diagram so the browser draws it first (_let_the_diagram_draw)
+CHART_TABS = ["Latency waterfall", "Utilisation", "Scaling curves", "Cost breakdown"]
 
 
-@st.cache_data(show_spinner=False)
-def _estimate(path: str) -> dict:
-    return analyse(load_pattern(path)).to_dict()
+def _prefix(pattern_id: str) -> str:
+    return f"{NS}:{pattern_id}:"
 
 
-paths = {p.stem: str(p) for p in builtin_paths()}
-choice = st.sidebar.selectbox("Pattern", list(paths), key="pattern")
-try:
-    report = _estimate(paths[choice])
-except ExplorerError as exc:
-    st.error(str(exc))
-    st.stop()
-st.title(report["title"])
-st.dataframe([{k: c[k] for k in ("id", "status", "calls_per_s", "utilization", "p99_ms", "replicas")}
-              for c in report["components"].values()])
+# --------------------------------------------------------------------------- state from the URL
+
+def _take_link(all_entries) -> None:
+    """A URL we did not write ourselves (first load, a shared link, a link from another page) sets the state."""
+    query = ui.query_dict()
+    if query and query != st.session_state.get(LAST_QUERY_KEY):
+        pattern_id, notices = present.choose_pattern(query, all_entries)
+        st.session_state[PATTERN_KEY] = pattern_id
+        st.session_state[NOTICES_KEY] = (pattern_id, notices)
+        st.session_state[LINK_KEY] = query
+    elif PATTERN_KEY not in st.session_state:
+        st.session_state[PATTERN_KEY] = present.default_pattern(all_entries)
+
+
+def _seed(rp) -> None:
+    """Widget state for this pattern: from a pending link, else defaults when absent."""
+    prefix = _prefix(rp.id)
+    link = st.session_state.pop(LINK_KEY, None)
+    if link is not None and link.get("pattern", rp.id) == rp.id:
+        state = present.read_query(rp, link)
+        ui.seed_values(prefix, rp, state.values)
+        st.session_state[prefix + "mode"] = state.mode
+        st.session_state[prefix + "view"] = state.view
+        st.session_state[prefix + "selected"] = state.selected
+        _, earlier = st.session_state.get(NOTICES_KEY, (rp.id, []))
+        st.session_state[NOTICES_KEY] = (rp.id, list(earlier) + state.notices)
+    elif prefix + "mode" not in st.session_state:
+        ui.seed_values(prefix, rp, rp.defaults())
+        st.session_state[prefix + "mode"] = "provisioned"
+        st.session_state[prefix + "view"] = diagram.views(rp)[0].id
+        st.session_state[prefix + "selected"] = None
+
+
+# --------------------------------------------------------------------------- sidebar
+
+def _state(all_entries):
+    """The page state from session state, read *before* any widget is drawn, so the diagram is the first
+    thing the browser receives after a slider moves (the sidebar widgets follow it)."""
+    usable = [e.id for e in all_entries if not e.error]
+    if st.session_state.get(PATTERN_KEY) not in usable:
+        st.session_state[PATTERN_KEY] = present.default_pattern(all_entries)
+    pattern_id = st.session_state[PATTERN_KEY]
+    if pattern_id is None:
+        return None
+    rp = ui.load(pattern_id)
+    _seed(rp)
+    prefix = _prefix(rp.id)
+    values = ui.current_values(rp, prefix)
+    specs = diagram.views(rp)
+    if st.session_state.get(prefix + "view") not in {v.id for v in specs}:
+        st.session_state[prefix + "view"] = specs[0].id
+    if st.session_state.get(prefix + "mode") not in present.MODE_LABELS:
+        st.session_state[prefix + "mode"] = "provisioned"
+    return rp, values, st.session_state[prefix + "mode"], st.session_state[prefix + "view"]
+
+
+def _sidebar(all_entries, rp) -> None:
+    """The controls. Their values were read by :func:`_state`; drawing them keeps them in the session."""
+    with st.sidebar:
+        ui.pattern_picker(st.sidebar, PATTERN_KEY, all_entries, search_key=f"{NS}:search")
+        if rp is None:
+            return
+        prefix = _prefix(rp.id)
+        ui.parameter_sliders(rp, st.sidebar, prefix)
+        st.markdown("**Sizing and view**")
+        st.radio("Replicas", list(present.MODE_LABELS), key=prefix + "mode", format_func=present.MODE_LABELS.get,
+                 help="Provisioned: the pattern's replicas are fixed; push traffic and watch components saturate. "
+                      "Auto-size: the engine picks the fewest replicas that meet the target utilisation and "
+                      "each stage's share of the latency budget.")
+        specs = diagram.views(rp)
+        titles = {v.id: v.title for v in specs}
+        st.selectbox("View", list(titles), key=prefix + "view", format_func=titles.get)
+        st.button("Reset to defaults", key=f"{NS}:reset", width="stretch",
+                  on_click=ui.reset_values,
+                  args=(prefix, rp, {prefix + "mode": "provisioned", prefix + "view": specs[0].id,
+                                     prefix + "selected": None, NOTICES_KEY: (rp.id, [])}))
+
+
+# --------------------------------------------------------------------------- body
+
+def _follow_table_selection(prefix: str, ids: list[str]) -> None:
+    """A new row selection in the capacity table selects that component (before the diagram is drawn)."""
+    state = st.session_state.get(prefix + "table")
+    try:
+        rows = list(state["selection"]["rows"]) if state is not None else []
+    except (KeyError, TypeError):
+        rows = []
+    last_key = prefix + "table_rows"
+    if rows != st.session_state.get(last_key, []):
+        st.session_state[last_key] = rows
+        st.session_state[prefix + "selected"] = ids[rows[0]] if rows and 0 <= rows[0] < len(ids) else None
+
+
+def _metrics(report) -> None:
+    metrics = present.headline(report)
+    for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
+        with col:
+            st.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None)
+            with st.popover("How is this computed?", width="stretch"):
+                ui.show_trace(present.explain_refs(report, m.refs))
+
+
+def _callouts(report) -> None:
+    found = present.callouts(report)
+    if not found:
+        st.success(present.healthy_message(report), icon="✅")
+        return
+    for c in found[:3]:
+        (st.error if c.level == "error" else st.warning)(c.text, icon="🚨" if c.level == "error" else "⚠️")
+    if len(found) > 3:
+        with st.expander(f"{len(found) - 3} more problem(s)"):
+            for c in found[3:]:
+                st.markdown(f"- {c.text}")
+
+
+def _table(report, prefix: str) -> None:
+    rows = present.capacity_rows(report)
+    table_key = prefix + "table"
+    st.dataframe(
+        pd.DataFrame(rows), key=table_key, hide_index=True, width="stretch",
+        on_select="rerun", selection_mode="single-row",
+        column_config={
+            "id": None,
+            "Calls/s": st.column_config.NumberColumn(format="compact"),
+            "Service ms": st.column_config.NumberColumn(format="%.2f"),
+            "Recommended": st.column_config.NumberColumn(help="Fewest replicas per shard that meet the target "
+                                                              "utilisation and the stage's latency budget"),
+            "Utilisation": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
+            "Memory GB": st.column_config.NumberColumn(format="compact"),
+            "Cost $/month": st.column_config.NumberColumn(format="compact"),
+        },
+    )
+
+
+def _trace(report, prefix: str) -> None:
+    key = prefix + "selected"
+    ids = list(report.components)
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = None
+    labels = {c.id: f"{c.label} ({c.id})" for c in report.components.values()}
+    cid = st.selectbox("Trace of a component (or select a row in the table)", [None, *ids], key=key,
+                       format_func=lambda i: "— none —" if i is None else labels[i])
+    if cid is not None:
+        st.markdown(ui.md_safe(present.component_summary(report, cid)))
+        ui.show_trace(present.component_trace(report, cid))
+
+
+def _scaling(rp, report, values, mode):
+    param = traffic_parameter(rp)
+    if param is None:
+        st.info("This pattern declares no parameter to sweep.")
+        return None
+    return charts.scaling_chart(ui.sweep(rp, values, mode, param), values.get(param))
+
+
+def _charts(rp, report, values, mode) -> None:
+    tabs = st.tabs(CHART_TABS, key=TABS_KEY, on_change="rerun")
+    makers = [lambda: charts.latency_waterfall(report), lambda: charts.utilization_chart(report),
+              lambda: _scaling(rp, report, values, mode), lambda: charts.cost_breakdown(report)]
+    for i, (tab, make) in enumerate(zip(tabs, makers, strict=True)):
+        with tab:
+            if tab.open is False:  # lazy: only the open tab is computed (None = no state, draw all)
+                continue
+            try:
+                fig = make()
+            except Exception as exc:  # an engine error in one chart never takes the page down
+                ui.show_error(exc)
+                continue
+            if fig is not None:
+                st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=f"{NS}:chart{i}")
+
+
+def _let_the_diagram_draw(dot: str) -> None:
+    """Give the browser a moment to lay out a new diagram before the table and charts arrive.
+
+    Streamlit sends each element as soon as it is drawn; when the metrics, table and chart updates
+    reach the browser together with the diagram, React renders them all before the diagram's SVG is
+    updated (about 150 ms instead of 70 ms for the largest pattern in headless Chromium, see
+    tests/bench_browser.py). Waiting ~60 ms once per new diagram lets it draw first; the rest of the
+    page follows. Runs without a new diagram (same DOT) don't wait.
+    """
+    if st.session_state.get(LAST_DOT_KEY) != dot:
+        st.session_state[LAST_DOT_KEY] = dot
+        time.sleep(DIAGRAM_FIRST_S)
+
+
+@st.fragment
+def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> None:
+    """Everything under the sidebar; a table selection or a tab switch reruns only this."""
+    prefix = _prefix(pattern_id)
+    try:
+        rp = ui.load(pattern_id)
+        report = ui.analysis(rp, values, mode)
+    except Exception as exc:  # ExplorerError → a message; anything else → a message and details
+        ui.show_error(exc)
+        return
+    _follow_table_selection(prefix, list(report.components))
+    selected = st.session_state.get(prefix + "selected")
+    if selected not in report.components:
+        selected = None
+
+    head = st.container()  # the headline metrics show above the diagram but are sent after it
+    dot = diagram.to_dot(rp, report, view, selected, ui.theme(), render_key=True)
+    st.graphviz_chart(dot, width="content")  # natural size; large diagrams shrink to the page width
+    _let_the_diagram_draw(dot)
+    with head:
+        _metrics(report)
+    _callouts(report)
+
+    st.subheader("Capacity")
+    _table(report, prefix)
+    _trace(report, prefix)
+    if report.warnings:
+        with st.expander(f"Notes from the analysis ({len(report.warnings)})"):
+            st.markdown("\n".join(f"- {ui.md_safe(w)}" for w in report.warnings))
+
+    st.subheader("Charts")
+    _charts(rp, report, values, mode)
+
+    if render_export_panel is not None:
+        exp = st.expander("Export: SVG, PNG, PDF, DOT, Mermaid, Markdown study note", key=f"{NS}:export",
+                          on_change="rerun", icon=":material/download:")
+        with exp:
+            if exp.open:  # rendered only when open: slider moves stay light
+                render_export_panel(rp, report, values, mode, view, selected=selected, theme=ui.theme(),
+                                    key=f"{NS}:export")
+
+    state = present.PageState(pattern_id, values, mode, view, st.session_state.get(prefix + "selected"))
+    wanted = present.write_query(rp, state)
+    ui.sync_query(wanted)
+    st.session_state[LAST_QUERY_KEY] = wanted
+
+
+def main() -> None:
+    all_entries = ui.entries()
+    _take_link(all_entries)
+    try:
+        state = _state(all_entries)
+    except ExplorerError as exc:  # the chosen file stopped loading: say why, keep the picker usable
+        ui.show_error(exc)
+        _sidebar(all_entries, None)
+        return
+    pid, notices = st.session_state.get(NOTICES_KEY, (None, []))
+    if state is None:
+        ui.show_notices(notices)
+        st.error("No pattern loads: check the files in architectures/.")
+        _sidebar(all_entries, None)
+        return
+    rp, values, mode, view = state
+    st.title(rp.pattern.title)
+    if rp.pattern.summary:
+        st.caption(rp.pattern.summary)
+    if pid == rp.id or pid is None:
+        ui.show_notices(notices)
+    _body(rp.id, values, mode, view)
+    _sidebar(all_entries, rp)
+
+
+main()

@@ -1,0 +1,522 @@
+"""The pattern as a Graphviz diagram (DOT), coloured by the analysis.
+
+Builds a :class:`graphviz.Digraph` only; nothing here lays out, renders or
+writes files (no system Graphviz is needed: the browser renders the DOT).
+
+What the diagram shows
+----------------------
+- one node per component (node id = component id), grouped in clusters by tier:
+  online (the request path), nearline (fed by events), offline (batch);
+- node fill = utilisation on a light sequential scale (dark text stays readable
+  in both themes); saturated components are red with a thick dark-red border
+  and the word SATURATED; the top bottleneck carries ⚠ and a thicker border;
+- edges carry their traffic (calls/s and items per call, ``20k/s × 500``);
+  sync edges are solid, async dashed, batch dotted; critical-path edges are bold;
+- a legend table (the graph's label, bottom right) explains the colours and line styles;
+- ``selected`` outlines one component in blue.
+
+Layout stability
+----------------
+The structure (clusters, node order, edge order, attributes present, number of
+label lines) depends only on the pattern, the view, ``colored`` and whether a
+report is given, never on the numbers, so Graphviz keeps the same layout while
+a slider moves: only label text and colours change. ``rankdir`` is fixed.
+
+Examples
+--------
+>>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+>>> from explorer.analysis import analyse
+>>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
+>>> dot = to_dot(rp, analyse(rp))
+>>> dot.startswith("digraph two_stage_recommender {")
+True
+>>> "cluster_online" in dot and "ranker" in dot
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import graphviz
+import networkx as nx
+
+from .units import compact, format_ms, format_percent, format_rate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .loader import ResolvedPattern
+    from .report import ComponentReport, Report
+
+VIEWS_DERIVED = ("overview", "serving", "offline")
+
+TIERS = (
+    ("online", "Online — request path"),
+    ("nearline", "Nearline — events and streams"),
+    ("offline", "Offline — batch pipelines"),
+)
+
+
+# Utilisation bins: (upper bound, fill, legend text). Light enough for dark text (contrast ≥ 6:1).
+UTIL_SCALE = (
+    (0.2, "#ffffe5", "< 20%"),
+    (0.4, "#fff7bc", "20–40%"),
+    (0.6, "#fee391", "40–60%"),
+    (0.8, "#fec44f", "60–80%"),
+    (1.0, "#fe9929", "80–100%"),
+)
+SATURATED_FILL = "#ff4d4d"
+SATURATED_BORDER = "#8b0000"
+INFEASIBLE_FILL = "#e4d4f4"
+NEUTRAL_FILL = "#f0f0f0"
+NODE_FONT = "#111111"
+SUBTITLE_FONT = "#30363d"
+SELECTED_BORDER = "#1565c0"
+
+THEMES = {
+    "light": {
+        "background": "#ffffff",  # a white card: stays legible even on a dark page (Streamlit reports the theme late)
+        "font": "#1f2328", "muted": "#57606a", "edge": "#6e7781", "critical": "#1f2328",
+        "cluster_fill": "#f6f8fa", "cluster_border": "#d0d7de", "node_border": "#57606a",
+        "hot_border": "#b35900", "legend_fill": "#ffffff",
+    },
+    "dark": {
+        "background": "transparent",
+        "font": "#e6edf3", "muted": "#9da7b3", "edge": "#9da7b3", "critical": "#f0f6fc",
+        "cluster_fill": "#161b22", "cluster_border": "#3d444d", "node_border": "#8c959f",
+        "hot_border": "#ffa657", "legend_fill": "#0d1117",
+    },
+}
+
+FONT = "Helvetica,Arial,sans-serif"
+# Streamlit's chart CSS draws every SVG text at ~9.6 px whatever the DOT says, so all text is sized
+# 10 here: Graphviz then reserves enough room and nothing overlaps on the page or in exports.
+WRAP_CHARS = 18
+"""Preferred characters per line of a node title or an edge label (two lines at most)."""
+WRAP_MAX_CHARS = 30
+"""Widest line before a title or label is cut with "…"."""
+RANKDIR = "TB"
+"""Fixed direction: requests flow top to bottom, so wide pages fit more of the diagram at a readable size."""
+
+SHAPES = {
+    "client": "box", "edge": "box", "service": "box", "retrieval": "box", "ranking": "box",
+    "features": "cylinder", "storage": "cylinder", "stream": "box", "batch": "box3d", "monitoring": "box",
+}
+
+_TIER_RANK = {"online": 0, "nearline": 1, "offline": 2}
+
+_EDGE_STYLE = {"sync": "solid", "async": "dashed", "batch": "dotted"}
+
+_HARDWARE = {"cpu": "CPU", "gpu": "GPU", "managed": "managed", "none": ""}
+
+
+# --------------------------------------------------------------------------- views
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A view of a pattern: an id, a title and the component ids it shows (in file order)."""
+
+    id: str
+    title: str
+    components: tuple[str, ...]
+
+
+def views(rp: ResolvedPattern) -> list[ViewSpec]:
+    """The pattern's views: the declared ones (overview first), or overview / serving / offline derived from tiers.
+
+    Examples
+    --------
+    >>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+    >>> [v.id for v in views(load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml"))]
+    ['overview', 'serving', 'offline']
+    """
+    G = rp.graph
+    order = list(G.nodes)
+    out: list[ViewSpec] = []
+    for v in rp.pattern.views:
+        ids = order if v.components == "all" else [n for n in order if n in set(v.components)]
+        out.append(ViewSpec(v.id, v.title, tuple(ids)))
+    if not any(v.id == "overview" for v in out):
+        out.insert(0, ViewSpec("overview", "Overview", tuple(order)))
+    if len(out) == 1:  # nothing declared: derive from tiers
+        online = tuple(n for n in order if G.nodes[n]["tier"] == "online")
+        rest = tuple(n for n in order if G.nodes[n]["tier"] != "online")
+        if online and rest:
+            out.append(ViewSpec("serving", "Serving path", online))
+            out.append(ViewSpec("offline", "Offline and nearline", rest))
+    return out
+
+
+def view_spec(rp: ResolvedPattern, view: str | None) -> ViewSpec:
+    """The named view, or the overview when ``view`` is unknown or None."""
+    specs = views(rp)
+    for v in specs:
+        if v.id == view:
+            return v
+    return specs[0]
+
+
+# --------------------------------------------------------------------------- text helpers
+
+def _text(value: object, limit: int = 60) -> str:
+    """One line of user text: whitespace (newlines included) collapsed, length limited."""
+    s = re.sub(r"\s+", " ", str(value)).strip()
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return s
+
+
+def _h(value: object, limit: int = 60) -> str:
+    """User text made safe inside an HTML-like Graphviz label."""
+    return html.escape(_text(value, limit), quote=True)
+
+
+def _greedy(words: list[str], width: int) -> list[str]:
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+            continue
+        while len(word) > width:  # a word longer than a line starts its own line and is cut
+            lines.append(word[:width])
+            word = word[width:]
+        lines.append(word)
+    return [line for line in lines if line] or [""]
+
+
+def _wrap(value: object, width: int = WRAP_CHARS, max_lines: int = 2, max_width: int = WRAP_MAX_CHARS) -> list[str]:
+    """One line of user text wrapped at word boundaries into at most ``max_lines`` lines.
+
+    The narrowest width from ``width`` to ``max_width`` characters that fits is used, so short
+    labels stay narrow (wide fan-outs stay legible once scaled to the page) and long ones are
+    not cut; text that does not fit even at ``max_width`` ends with "…".
+
+    Examples
+    --------
+    >>> _wrap("Video ANN (IVF-PQ, GPU shards)")
+    ['Video ANN (IVF-PQ,', 'GPU shards)']
+    >>> _wrap("Re-ranking (diversity, frequency)")
+    ['Re-ranking (diversity,', 'frequency)']
+    >>> _wrap("a" * 70)
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaa…']
+    >>> _wrap('Hostile "label" <script>alert(1)</script>')
+    ['Hostile "label"', '<script>alert(1)</script>']
+    """
+    words = _text(value, 200).split(" ")
+    for w in range(width, max_width + 1):
+        lines = _greedy(words, w)
+        if len(lines) <= max_lines:
+            return lines
+    lines = _greedy(words, max_width)[:max_lines]
+    lines[-1] = lines[-1][: max_width - 1].rstrip() + "…"
+    return lines
+
+
+def _plain(value: str) -> graphviz.quoting.NoHtml:
+    """A plain (non-HTML) label: backslashes literal, never read as HTML even if it looks like <…>."""
+    return graphviz.nohtml(value)
+
+
+def _esc(value: object, limit: int = 60) -> str:
+    """User text inside a plain label: one line, backslashes disabled."""
+    return _text(value, limit).replace("\\", "\\\\")
+
+
+# --------------------------------------------------------------------------- colours
+
+def utilization_fill(utilization: float | None, saturated: bool = False) -> str:
+    """Fill colour for a utilisation (0–1); saturated → red.
+
+    Examples
+    --------
+    >>> utilization_fill(0.1), utilization_fill(0.65), utilization_fill(0.99), utilization_fill(1.2, True)
+    ('#ffffe5', '#fec44f', '#fe9929', '#ff4d4d')
+    """
+    if saturated or (utilization is not None and utilization >= 1.0):
+        return SATURATED_FILL
+    u = 0.0 if utilization is None else max(0.0, utilization)
+    for upper, fill, _ in UTIL_SCALE:
+        if u < upper:
+            return fill
+    return UTIL_SCALE[-1][1]
+
+
+def _top_bottleneck(report: Report | None) -> str | None:
+    if report is None:
+        return None
+    for b in report.bottlenecks:
+        if b.component in report.components:
+            return b.component
+    return None
+
+
+# --------------------------------------------------------------------------- labels
+
+_STATUS_TEXT = {
+    "ok": "✓ ok", "hot": "▲ HOT", "saturated": "✖ SATURATED", "infeasible": "✖ INFEASIBLE",
+    "idle": "idle — no traffic", "external": "external",
+}
+
+
+_TOP_TEXT = {"ok": "slowest stage", "hot": "HOT", "saturated": "SATURATED", "infeasible": "INFEASIBLE"}
+
+
+def _size_text(c: ComponentReport) -> str:
+    hw = _HARDWARE.get(c.hardware, "")
+    if c.status == "external":
+        return "sends the requests"
+    if c.shards > 1:
+        text = f"{compact(c.shards)} shards × {compact(c.replicas)}"
+    else:
+        text = f"{compact(c.replicas)} replica{'s' if c.replicas != 1 else ''}"
+    return f"{text} · {hw}" if hw else text
+
+
+def _metrics_text(c: ComponentReport) -> str:
+    if c.status == "external":
+        return "outside the system"
+    if c.status == "idle":
+        return "ρ 0%"
+    p99 = "∞" if c.saturated else format_ms(c.p99_ms)
+    return f"ρ {format_percent(c.utilization)} · p99 {p99}"
+
+
+def _node_label(title: str, subtitle: str, lines: list[tuple[str, bool]], font: str) -> str:
+    """HTML-like label: bold title, small subtitle, then lines (text, bold). All text pre-escaped."""
+    rows = [f'<TR><TD><B>{title}</B></TD></TR>']
+    if subtitle:
+        rows.append(f'<TR><TD><FONT COLOR="{font}">{subtitle}</FONT></TD></TR>')
+    for text, bold in lines:
+        rows.append(f"<TR><TD>{f'<B>{text}</B>' if bold else text}</TD></TR>")
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
+
+
+def _legend_label(theme: dict, colored: bool, report: Report | None) -> str:
+    """The legend: one row of utilisation swatches, one row of marks and line styles (an HTML-like table)."""
+    font = theme["font"]
+    border = theme["node_border"]
+
+    def swatch(fill: str, text: str, edge: str = border) -> str:
+        return f'<TD BGCOLOR="{fill}" BORDER="1" COLOR="{edge}"><FONT COLOR="{NODE_FONT}">{text}</FONT></TD>'
+
+    def cell(text: str, span: int = 1) -> str:
+        return f'<TD ALIGN="LEFT" COLSPAN="{span}"><FONT COLOR="{font}">{text}</FONT></TD>'
+
+    rows = []
+    if colored and report is not None:
+        cells = [cell("<B>ρ</B>")] + [swatch(fill, html.escape(text)) for _, fill, text in UTIL_SCALE]
+        cells.append(swatch(SATURATED_FILL, "<B>SATURATED</B>", SATURATED_BORDER))
+        cells.append(swatch(NEUTRAL_FILL, "idle / source"))
+        rows.append("".join(cells))
+        target = format_percent(report.target_utilization)
+        marks = f"▲ HOT: ρ &gt; {target} target · ⚠ #1 bottleneck · blue outline: selected"
+        rows.append(cell(marks, len(cells)))
+        span = len(cells)
+    else:
+        span = 1
+    styles = "──── sync call · ─ ─ ─ async event · · · · · batch"
+    if report is not None:
+        styles += " · edge: calls/s × items per call"
+        if colored and report.end_to_end is not None:
+            styles += " · <B>bold</B>: critical path"
+    rows.append(cell(styles, span))
+    return (f'<<TABLE BORDER="1" COLOR="{theme["cluster_border"]}" STYLE="ROUNDED" CELLBORDER="0" CELLSPACING="2" '
+            f'CELLPADDING="2">' + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>>")
+
+
+# --------------------------------------------------------------------------- the diagram
+
+def build_digraph(rp: ResolvedPattern, report: Report | None, view: str = "overview", selected: str | None = None,
+                  theme: str = "light", colored: bool = True, *, render_key: bool = False) -> graphviz.Digraph:
+    """The pattern as a Graphviz digraph, coloured by a report.
+
+    Parameters
+    ----------
+    rp : ResolvedPattern
+        The pattern (its graph gives nodes, edges and tiers).
+    report : Report or None
+        The analysis at the scenario shown. None draws the structure only (no numbers).
+    view : str
+        View id (``overview`` by default); an unknown id falls back to the overview.
+    selected : str, optional
+        Component id to outline (the row selected in the capacity table).
+    theme : {"light", "dark"}
+        Picks the colours of text, edges and clusters; node fills stay light with dark text.
+    colored : bool
+        False gives a neutral diagram: no utilisation colours, statuses, bottleneck
+        mark, critical path or selection; edges keep their traffic when a report is given.
+    render_key : bool
+        For live pages: name the graph ``<pattern id>__<hash of its content>``. Streamlit draws
+        DOT with d3-graphviz, which matches SVG elements to the previous render by the graph's
+        name and then samples every matched path at 1 px to prepare shape tweens — about 1.4 s
+        for a 17-component diagram in headless Chromium, on every slider move, although no
+        transition is shown. A name that changes with the content makes every render fresh
+        (about 20 ms). Still deterministic: the same inputs give the same bytes. Off for
+        exports and golden files (the name stays the pattern id).
+
+    Returns
+    -------
+    graphviz.Digraph
+        Not rendered; ``str()`` or :func:`to_dot` gives the DOT source.
+    """
+    th = THEMES.get(theme, THEMES["light"])
+    spec = view_spec(rp, view)
+    shown = set(spec.components)
+    G = rp.graph
+    show_numbers = report is not None
+    paint = colored and report is not None
+    top = _top_bottleneck(report) if paint else None
+
+    g = graphviz.Digraph(name=rp.id, strict=False)
+    g.attr("graph", rankdir=RANKDIR, bgcolor=th["background"], fontname=FONT, fontsize="10", fontcolor=th["font"],
+           nodesep="0.22", ranksep="0.42", newrank="true", pad="0.15", outputorder="edgesfirst",
+           labelloc="b", labeljust="r", label=_legend_label(th, colored, report))
+    g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="10", fontcolor=NODE_FONT,
+           fillcolor="#ffffff", color=th["node_border"], penwidth="1.2", margin="0.07,0.03", width="1.3")
+    g.attr("edge", fontname=FONT, fontsize="10", fontcolor=th["muted"], color=th["edge"], arrowsize="0.6",
+           penwidth="1.2")
+
+    for tier, title in TIERS:
+        members = [n for n in G.nodes if n in shown and G.nodes[n]["tier"] == tier]
+        if not members:
+            continue
+        with g.subgraph(name=f"cluster_{tier}") as c:
+            c.attr(label=title, labeljust="l", labelloc="t", style="rounded,filled", fillcolor=th["cluster_fill"],
+                   color=th["cluster_border"], fontcolor=th["muted"], fontsize="10", margin="8")
+            for n in members:
+                c.node(n, **_node_attrs(rp, n, report, th, paint, show_numbers, top, selected, colored))
+
+    edges_by_index = {e.index: e for e in report.edges} if report is not None else {}
+    for u, v, k, data in sorted(G.edges(keys=True, data=True), key=lambda e: e[2]):  # file order
+        if u not in shown or v not in shown:
+            continue
+        cn = data["connection"]
+        kind = data["kind"]
+        er = edges_by_index.get(k)
+        rate = None if er is None else er.calls_per_s
+        if er is not None and report is not None and rate == 0 and report.end_to_end is not None \
+                and v == report.end_to_end.entry and G.nodes[u]["category"] == "client":
+            rate = report.components[v].calls_per_s  # requests enter at the entry: show them on the client's edge
+        parts = []
+        if cn.label:
+            parts.extend(line.replace("\\", "\\\\") for line in _wrap(cn.label))
+        if show_numbers and er is not None:
+            traffic = format_rate(rate)
+            if er.items_per_call != 1:
+                traffic += f" × {compact(er.items_per_call)}"
+            parts.append(traffic)
+        attrs = {"style": _EDGE_STYLE.get(kind, "solid"), "id": f"edge_{k}"}
+        if _TIER_RANK.get(G.nodes[v]["tier"], 0) < _TIER_RANK.get(G.nodes[u]["tier"], 0):
+            attrs["constraint"] = "false"  # feedback into an earlier tier (index rebuilds) must not bend the request path
+        if parts:
+            attrs["label"] = _plain("\\n".join(parts))
+        if paint and er is not None and er.on_critical_path:
+            attrs.update(penwidth="2.8", color=th["critical"], fontcolor=th["font"])
+        else:
+            attrs.update(penwidth="1.2", color=th["edge"], fontcolor=th["muted"])
+        g.edge(u, v, **attrs)
+
+    for u, v in _stacking_edges(rp, spec.components):
+        g.edge(u, v, style="invis", id=f"stack_{u}_{v}")
+    if render_key:
+        g.name = f"{rp.id}__{hashlib.sha1(g.source.encode('utf-8')).hexdigest()[:10]}"
+    return g
+
+
+def _stacking_edges(rp: ResolvedPattern, components: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Invisible edges that put each tier's cluster below the one above (online, nearline, offline).
+
+    Without them Graphviz places unconnected clusters side by side, which makes the diagram too wide
+    to read once scaled to the page. From the deepest node of the tier above to every node of the
+    tier below that has no caller inside its own tier. Depends only on the pattern and the view.
+    """
+    G = rp.graph
+    shown = set(components)
+    tier_of = {n: G.nodes[n]["tier"] for n in shown}
+    H = nx.DiGraph()
+    H.add_nodes_from(n for n in G.nodes if n in shown)
+    for u, v, _k in sorted(G.edges(keys=True), key=lambda e: e[2]):
+        if u in shown and v in shown and u != v and \
+                _TIER_RANK.get(tier_of[v], 0) >= _TIER_RANK.get(tier_of[u], 0):
+            H.add_edge(u, v)
+    while True:  # feedback loops inside a tier: drop one edge per cycle, deterministically
+        try:
+            cycle = nx.find_cycle(H)
+        except nx.NetworkXNoCycle:
+            break
+        H.remove_edge(*cycle[-1][:2])
+    order = {n: i for i, n in enumerate(G.nodes)}
+    out: list[tuple[str, str]] = []
+    present = [t for t, _ in TIERS if any(tier_of[n] == t for n in shown)]
+    for upper, lower in zip(present, present[1:], strict=False):
+        depth: dict[str, int] = {}
+        for n in nx.lexicographical_topological_sort(H, key=order.get):
+            depth[n] = max((depth[p] + 1 for p in H.predecessors(n)), default=0)
+        ups = [n for n in H.nodes if tier_of[n] == upper]
+        anchor = max(ups, key=lambda n: (depth[n], -order[n]))
+        for n in sorted((n for n in H.nodes if tier_of[n] == lower), key=order.get):
+            if not any(tier_of[p] == lower for p in H.predecessors(n)):
+                out.append((anchor, n))
+                H.add_edge(anchor, n)
+    return out
+
+
+def _node_attrs(rp: ResolvedPattern, n: str, report: Report | None, th: dict, paint: bool, show_numbers: bool,
+                top: str | None, selected: str | None, colored: bool) -> dict[str, str]:
+    node = rp.graph.nodes[n]
+    t = rp.types[n]
+    title = "<BR/>".join(html.escape(line, quote=True) for line in _wrap(node["label"]))
+    subtitle = "" if paint else _h(t.label, 40)  # the type is in the tooltip and the table when numbers show
+    attrs: dict[str, str] = {"shape": SHAPES.get(node["category"], "box"), "id": f"node_{n}"}
+    if attrs["shape"] != "box":
+        attrs["style"] = "filled"
+    tooltip = _text(f"{node['label']} ({n}): {t.label}", 200)
+    classes = ["component", f"tier-{node['tier']}", f"category-{node['category']}"]
+    lines: list[tuple[str, bool]] = []
+    c = report.components.get(n) if report is not None else None
+    if show_numbers and c is not None:
+        lines.append((html.escape(_size_text(c)), False))
+        if paint:
+            lines.append((html.escape(_metrics_text(c)), False))
+            status = _STATUS_TEXT.get(c.status, c.status)
+            if n == top:
+                status = "⚠ #1 " + _TOP_TEXT.get(c.status, c.status)
+            lines.append((html.escape(status), c.status in ("saturated", "infeasible", "hot") or n == top))
+    attrs["label"] = _node_label(title, subtitle, lines, SUBTITLE_FONT)
+
+    if paint and c is not None:
+        status = c.status
+        classes.append(f"status-{status}")
+        if status in ("external", "idle"):
+            fill, border, pen = NEUTRAL_FILL, th["node_border"], "1.2"
+        elif status == "infeasible":
+            fill, border, pen = INFEASIBLE_FILL, "#6a1b9a", "2.5"
+        else:
+            fill = utilization_fill(c.utilization, c.saturated)
+            border, pen = th["node_border"], "1.2"
+            if status == "hot":
+                border, pen = th["hot_border"], "2.2"
+            if c.saturated:
+                border, pen = SATURATED_BORDER, "4"
+        if n == top:
+            classes.append("bottleneck")
+            pen = str(max(float(pen), 3.5) + 0.5)
+        attrs.update(fillcolor=fill, color=border, penwidth=pen)
+        tooltip += f" — {status}, utilisation {format_percent(c.utilization)}"
+    else:
+        attrs.update(fillcolor="#ffffff", color=th["node_border"], penwidth="1.2")
+    if colored and selected == n:
+        classes.append("selected")
+        attrs.update(color=SELECTED_BORDER, penwidth="4.5")
+    attrs["tooltip"] = _plain(_esc(tooltip, 200))
+    attrs["class"] = " ".join(classes)
+    return attrs
+
+
+def to_dot(rp: ResolvedPattern, report: Report | None, view: str = "overview", selected: str | None = None,
+           theme: str = "light", colored: bool = True, *, render_key: bool = False) -> str:
+    """DOT source of :func:`build_digraph` (byte-for-byte stable for the same inputs)."""
+    return build_digraph(rp, report, view, selected, theme, colored, render_key=render_key).source

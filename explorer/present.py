@@ -1,0 +1,451 @@
+"""What the pages show, computed without Streamlit: picker entries, slider specs, URL state,
+headline metrics, the capacity table, traces and bottleneck call-outs.
+
+Pages stay thin: they read widgets, call these functions and display the result.
+Everything here is plain data (dataclasses, dicts, strings) so it is easy to test.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ExplorerError
+from .library import Entry, user_dir
+from .loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths, load_pattern
+from .models import Parameter
+from .report import Report
+from .scenario import MODES, from_query
+from .units import (
+    compact,
+    format_gb,
+    format_ms,
+    format_percent,
+    format_quantity,
+    format_rate,
+    format_usd,
+    linear_step,
+    log_options,
+)
+
+DEFAULT_PATTERN = "two_stage_recommender"
+MODE_LABELS = {"provisioned": "Provisioned (fixed replicas)", "autosize": "Auto-size (fewest replicas)"}
+RESERVED_QUERY_KEYS = ("pattern", "mode", "view", "selected")
+"""Query parameters that are not pattern parameters."""
+
+ROLE_TITLES = {"traffic": "Traffic", "latency": "Targets", "utilization": "Targets", "data": "Data size",
+               "model": "Model", "other": "Other"}
+ROLE_ORDER = ("traffic", "latency", "utilization", "data", "model", "other")
+
+STATUS_BADGE = {"saturated": "🟥 SATURATED", "infeasible": "🟪 infeasible", "hot": "🟧 hot", "ok": "🟩 ok",
+                "idle": "⬜ idle", "external": "⚪ external"}
+
+
+# --------------------------------------------------------------------------- the library
+
+def directory_stamp(paths: Iterable[Path]) -> tuple:
+    """A cheap fingerprint of pattern files (name, mtime, size) to key caches on."""
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(sorted(out))
+
+
+def library_paths() -> list[Path]:
+    """Built-in pattern files, then the user's."""
+    folder = user_dir()
+    user = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    return list(builtin_paths()) + user
+
+
+def pattern_entries() -> list[Entry]:
+    """Every pattern for the picker; a file that does not load is listed with its error instead of breaking the list.
+
+    Order: case studies by chapter, building blocks by title, then the user's.
+    """
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for path in builtin_paths():
+        out.append(_entry(path, user=False))
+        seen.add(path.stem)
+    folder = user_dir()
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        if path.stem in seen:
+            out.append(Entry(path.stem, path.stem, "user", None, (), str(path),
+                             error=f"{path.name}: a built-in pattern has the id {path.stem!r}; rename the file"))
+            continue
+        out.append(_entry(path, user=True))
+    order = {"case_study": 0, "building_block": 1, "user": 2}
+    return sorted(out, key=lambda e: (order.get(e.kind, 3), e.chapter or 0, e.title.lower()))
+
+
+def _entry(path: Path, user: bool) -> Entry:
+    try:
+        rp = load_pattern(path, user=user)
+    except ExplorerError as exc:
+        return Entry(path.stem, path.stem, "user" if user else "building_block", None, (), str(path), error=str(exc))
+    p = rp.pattern
+    return Entry(p.id, p.title, "user" if user else p.kind, p.chapter, tuple(p.tags), str(path))
+
+
+def entry_label(e: Entry) -> str:
+    """How the picker shows a pattern: its group, then its title."""
+    if e.kind == "case_study":
+        return f"Case study · {('ch. ' + str(e.chapter) + ' · ') if e.chapter else ''}{e.title}"
+    if e.kind == "user":
+        return f"Yours · {e.title}" + (" (does not load)" if e.error else "")
+    return f"Building block · {e.title}"
+
+
+def search_entries(entries: list[Entry], text: str) -> list[Entry]:
+    """Entries whose id, title or tags contain every word of ``text`` (case-insensitive)."""
+    words = [w for w in (text or "").lower().split() if w]
+    if not words:
+        return list(entries)
+    out = []
+    for e in entries:
+        hay = " ".join([e.id, e.title, " ".join(e.tags), e.kind.replace("_", " ")]).lower()
+        if all(w in hay for w in words):
+            out.append(e)
+    return out
+
+
+def default_pattern(entries: list[Entry]) -> str | None:
+    """The pattern a fresh page shows: two-stage recommender if present, else the first that loads."""
+    ok = [e.id for e in entries if not e.error]
+    if DEFAULT_PATTERN in ok:
+        return DEFAULT_PATTERN
+    return ok[0] if ok else None
+
+
+# --------------------------------------------------------------------------- sliders
+
+@dataclass(frozen=True)
+class SliderSpec:
+    """How to draw one parameter as a slider."""
+
+    name: str
+    label: str
+    unit: str
+    help: str
+    role: str
+    kind: str
+    """``log``: a select-slider over nice log-spaced options; ``linear``: a plain slider."""
+    default: float
+    min: float
+    max: float
+    step: float | int | None = None
+    options: tuple = ()
+    integer: bool = False
+    format: str = "%g"
+    """printf format for linear sliders."""
+
+    def fmt(self, value: float) -> str:
+        """The value as the slider shows it (``20k req/s``)."""
+        return format_quantity(value, self.unit)
+
+
+def slider_spec(q: Parameter, current: float | None = None) -> SliderSpec:
+    """Slider for a parameter. Log-scale parameters get nice options (1, 1.5, 2, 3, 5, 7 × 10ⁿ, the ends,
+    the default and ``current`` if it is off that grid).
+
+    Examples
+    --------
+    >>> from explorer.models import Parameter
+    >>> q = Parameter(name="peak_qps", label="Peak QPS", unit="req/s", default=20000, min=100, max=2e6,
+    ...               scale="log", integer=True, source="assumption")
+    >>> s = slider_spec(q)
+    >>> s.kind, s.options[:4], s.fmt(20000)
+    ('log', (100, 150, 200, 300), '20k req/s')
+    """
+    help_text = q.help or ""
+    if q.source:
+        help_text = (help_text + f"\n\nDefault {format_quantity(q.default, q.unit)} — source: {q.source}").strip()
+    if q.scale == "log" and q.min > 0:
+        extra = [q.default] + ([current] if current is not None else [])
+        options = tuple(log_options(q.min, q.max, extra, integer=q.integer))
+        return SliderSpec(q.name, q.label, q.unit, help_text, q.role, "log", q.default, q.min, q.max,
+                          options=options, integer=q.integer)
+    step = linear_step(q.min, q.max, q.integer)
+    if q.integer:
+        fmt = "%d"
+    else:
+        decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 2
+        fmt = f"%.{decimals}f"
+    return SliderSpec(q.name, q.label, q.unit, help_text, q.role, "linear", q.default, q.min, q.max, step=step,
+                      integer=q.integer, format=fmt + (f" {q.unit}" if q.unit and "%" not in q.unit else ""))
+
+
+def slider_value(spec: SliderSpec, value: float) -> float | int:
+    """A value in the type the widget expects (int for integer parameters)."""
+    return int(round(value)) if spec.integer else float(value)
+
+
+def grouped_specs(rp: ResolvedPattern) -> list[tuple[str, list[Parameter]]]:
+    """Parameters grouped by role for the sidebar, in a fixed order (traffic, targets, data, model, other)."""
+    groups: dict[str, list[Parameter]] = {}
+    for role in ROLE_ORDER:
+        for q in rp.pattern.parameters:
+            if q.role == role:
+                groups.setdefault(ROLE_TITLES[role], []).append(q)
+    return list(groups.items())
+
+
+# --------------------------------------------------------------------------- URL state
+
+@dataclass
+class PageState:
+    """What a link encodes: a pattern, its parameter values, a mode, a view and a selected component."""
+
+    pattern: str
+    values: dict[str, float]
+    mode: str = "provisioned"
+    view: str = "overview"
+    selected: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def _one(query: Mapping[str, object], key: str) -> str | None:
+    v = query.get(key)
+    if isinstance(v, (list, tuple)):
+        v = v[-1] if v else None
+    return None if v is None else str(v)
+
+
+def choose_pattern(query: Mapping[str, object], entries: list[Entry]) -> tuple[str | None, list[str]]:
+    """The pattern a link asks for, or the default with a notice when it is unknown or broken."""
+    fallback = default_pattern(entries)
+    raw = _one(query, "pattern")
+    if raw is None or raw == "":
+        return fallback, []
+    by_id = {e.id: e for e in entries}
+    e = by_id.get(raw)
+    if e is None:
+        known = ", ".join(x.id for x in entries if not x.error)
+        return fallback, [f"The link asks for pattern {raw!r}, which does not exist; showing {fallback}. "
+                          f"Known patterns: {known}."]
+    if e.error:
+        return fallback, [f"Pattern {raw!r} does not load ({e.error}); showing {fallback}."]
+    return raw, []
+
+
+def read_query(rp: ResolvedPattern, query: Mapping[str, object]) -> PageState:
+    """Lenient parse of the URL for one pattern: bad or out-of-range values fall back to defaults with a notice."""
+    flat = {k: s for k in query if (s := _one(query, k)) is not None}
+    values, notices = from_query(rp, {k: v for k, v in flat.items() if k not in RESERVED_QUERY_KEYS})
+    notices = [f"Link value ignored — {n}" for n in notices]
+    mode = flat.get("mode", "provisioned")
+    if mode not in MODES:
+        notices.append(f"Link value ignored — mode={mode!r} is not one of {', '.join(MODES)}; using provisioned.")
+        mode = "provisioned"
+    from .diagram import views
+    view_ids = [v.id for v in views(rp)]
+    view = flat.get("view", view_ids[0])
+    if view not in view_ids:
+        notices.append(f"Link value ignored — view={view!r} is not a view of {rp.id} ({', '.join(view_ids)}); "
+                       f"showing {view_ids[0]}.")
+        view = view_ids[0]
+    selected = flat.get("selected") or None
+    if selected is not None and selected not in rp.graph:
+        notices.append(f"Link value ignored — selected={selected!r} is not a component of {rp.id}.")
+        selected = None
+    return PageState(rp.id, values, mode, view, selected, notices)
+
+
+def number_text(value: float, integer: bool = False) -> str:
+    """A number for a URL: exact and short (``20000``, ``0.6``, ``1e+10``).
+
+    Examples
+    --------
+    >>> number_text(20000.0, True), number_text(0.6), number_text(1e10, True), number_text(0.1 + 0.2)
+    ('20000', '0.6', '10000000000', '0.30000000000000004')
+    """
+    if integer or (float(value).is_integer() and abs(value) < 1e15):
+        return str(int(round(value)))
+    return repr(float(value))
+
+
+def write_query(rp: ResolvedPattern, state: PageState) -> dict[str, str]:
+    """The query parameters that reopen ``state`` (every parameter is written, so links survive new defaults)."""
+    out = {"pattern": state.pattern}
+    ints = {q.name: q.integer for q in rp.pattern.parameters}
+    for q in rp.pattern.parameters:
+        if q.name in state.values:
+            out[q.name] = number_text(state.values[q.name], ints[q.name])
+    out["mode"] = state.mode
+    out["view"] = state.view
+    if state.selected:
+        out["selected"] = state.selected
+    return out
+
+
+# --------------------------------------------------------------------------- headline metrics
+
+@dataclass(frozen=True)
+class Metric:
+    """One headline number with how to open its trace."""
+
+    key: str
+    label: str
+    value: str
+    delta: str | None = None
+    delta_color: str = "normal"
+    help: str = ""
+    refs: tuple[str, ...] = ()
+    """Figure references (``end_to_end.p99_ms``, ``totals.cost_usd_month``…) whose explain() lines form the trace."""
+
+
+def headline(report: Report) -> list[Metric]:
+    """End-to-end latency against the target, peak QPS, replicas, memory and cost."""
+    out: list[Metric] = []
+    e = report.end_to_end
+    if e is not None:
+        pct = compact(e.percentile)
+        refs = tuple(f"end_to_end.{k}" for k in ("p99_ms", "target_percentile_ms", "mean_ms", "margin_ms",
+                                                   "meets_target") if k in e.figures)
+        if e.saturated:
+            out.append(Metric("p99", f"End-to-end p{pct}", "SATURATED", f"+∞ vs the {format_ms(e.target_ms)} target",
+                              "inverse", f"Saturated at {', '.join(e.saturated_components)}: no finite latency.", refs))
+        else:
+            value = e.target_percentile_ms
+            diff = -(e.margin_ms or 0.0)
+            sign = "+" if diff > 0 else "-"
+            delta = f"{sign}{format_ms(abs(diff))} vs the {format_ms(e.target_ms)} target"
+            verdict = "meets" if e.meets_target else "misses"
+            out.append(Metric("p99", f"End-to-end p{pct}", format_ms(value), delta, "inverse",
+                              f"The composed p{pct} {verdict} the target (mean {format_ms(e.mean_ms)}).", refs))
+        entry = report.components.get(e.entry)
+        qps = entry.calls_per_s if entry else 0.0
+        out.append(Metric("qps", "Peak QPS", f"{compact(qps)} req/s", None, "normal",
+                          f"Requests per second arriving at {e.entry}.", (f"{e.entry}.calls_per_s",)))
+    t = report.totals
+    out.append(Metric("replicas", "Nodes (CPU · GPU)", f"{compact(t.cpu_replicas)} · {compact(t.gpu_replicas)}",
+                      f"{compact(t.managed_replicas)} managed" if t.managed_replicas else None, "off",
+                      "Shards × replicas summed over components, by hardware.",
+                      ("totals.cpu_replicas", "totals.gpu_replicas")))
+    out.append(Metric("memory", "Memory held", format_gb(t.memory_gb),
+                      f"storage {format_gb(t.storage_gb)}" if t.storage_gb else None, "off",
+                      "Data held in memory across all replicas (storage on disk separately).",
+                      ("totals.memory_gb", "totals.storage_gb")))
+    out.append(Metric("cost", "Cost per month", format_usd(t.cost_usd_month), None, "normal",
+                      "Nodes × price per hour × 730 h, plus storage.", ("totals.cost_usd_month",)))
+    return out
+
+
+def explain_refs(report: Report, refs: Iterable[str]) -> list[str]:
+    """``Figure.explain()`` lines for figure references; unknown references are skipped."""
+    out = []
+    for ref in refs:
+        try:
+            out.append(report.figure(ref).explain())
+        except (KeyError, AttributeError):
+            continue
+    return out
+
+
+# --------------------------------------------------------------------------- capacity table
+
+TABLE_COLUMNS = ("Component", "Status", "Calls/s", "Service ms", "Shards", "Replicas", "Recommended",
+                 "Utilisation", "p99", "Memory GB", "Cost $/month")
+
+
+def capacity_rows(report: Report) -> list[dict]:
+    """One row per component (file order): status, calls/s, service ms, shards, replicas, recommended,
+    utilisation, p99, memory, cost. Numbers stay numbers (sortable); p99 is text because saturated has none."""
+    rows = []
+    for c in report.components.values():
+        if c.status == "external":
+            p99 = "–"
+        elif c.saturated:
+            p99 = "saturated"
+        else:
+            p99 = format_ms(c.p99_ms)
+        rows.append({
+            "id": c.id,
+            "Component": c.label,
+            "Status": STATUS_BADGE.get(c.status, c.status),
+            "Calls/s": c.calls_per_s,
+            "Service ms": c.service_ms,
+            "Shards": c.shards,
+            "Replicas": c.replicas,
+            "Recommended": c.replicas_recommended,
+            "Utilisation": c.utilization if math.isfinite(c.utilization) else None,
+            "p99": p99,
+            "Memory GB": c.memory_gb,
+            "Cost $/month": c.cost_usd_month,
+        })
+    return rows
+
+
+def component_trace(report: Report, cid: str) -> list[str]:
+    """Every figure of a component, explained (formula, inputs, result)."""
+    c = report.components.get(cid)
+    if c is None:
+        return []
+    return [f.explain() for f in c.figures.values()]
+
+
+def component_summary(report: Report, cid: str) -> str:
+    """One sentence about a component at this scenario."""
+    c = report.components[cid]
+    if c.status == "external":
+        return f"{c.label} ({c.id}) is outside the system: it sends the requests."
+    lat = "saturated (no finite latency)" if c.saturated else f"p99 {format_ms(c.p99_ms)}"
+    shards = f"{c.shards} shards × {c.replicas} replicas" if c.shards > 1 else f"{c.replicas} replicas"
+    return (f"{c.label} ({c.id}, {c.type}): {compact(c.calls_per_s)} calls/s, {shards}, utilisation "
+            f"{format_percent(c.utilization)}, {lat}, {format_usd(c.cost_usd_month)}/month — status {c.status}.")
+
+
+# --------------------------------------------------------------------------- bottlenecks
+
+@dataclass(frozen=True)
+class Callout:
+    """A bottleneck in plain words."""
+
+    level: str
+    """``error`` (saturated, infeasible, a batch job that doesn't fit) or ``warning`` (hot, slow)."""
+    component: str
+    text: str
+
+
+def callouts(report: Report) -> list[Callout]:
+    """The engine's bottlenecks (ranked) and batch jobs that miss their window, as sentences with advice."""
+    out = []
+    for b in report.bottlenecks:
+        level = "error" if b.status in ("saturated", "infeasible") else "warning"
+        reason = b.reason[:1].upper() + b.reason[1:]
+        out.append(Callout(level, b.component, f"**{b.rank}. {reason}.** {b.advice[:1].upper() + b.advice[1:]}."))
+    for j in report.batch_jobs:
+        if not j.fits_window:
+            out.append(Callout("error", j.entry, f"**Batch job {j.label}** does not fit its {compact(j.window_hours)} h "
+                                                 f"window every {compact(j.every_hours)} h "
+                                                 f"({format_rate(j.items_per_s)} items needed)."))
+    return out
+
+
+def healthy_message(report: Report) -> str:
+    """The sentence shown when nothing is hot, saturated or late."""
+    e = report.end_to_end
+    if e is None:
+        return "Every component runs under the target utilisation and every batch job fits its window."
+    return (f"Every component runs under the {format_percent(report.target_utilization)} target utilisation and the "
+            f"p{compact(e.percentile)} of {format_ms(e.target_percentile_ms)} meets the {format_ms(e.target_ms)} target.")
+
+
+def values_key(values: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    """A hashable, order-independent cache key for parameter values."""
+    return tuple(sorted((k, float(v)) for k, v in values.items()))
+
+
+__all__ = [
+    "ARCHITECTURES_DIR", "Callout", "Metric", "PageState", "SliderSpec", "callouts", "capacity_rows", "choose_pattern",
+    "component_summary", "component_trace", "default_pattern", "directory_stamp", "entry_label", "explain_refs",
+    "grouped_specs", "headline", "healthy_message", "library_paths", "number_text", "pattern_entries", "read_query",
+    "search_entries", "slider_spec", "slider_value", "values_key", "write_query",
+]

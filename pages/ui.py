@@ -1,0 +1,273 @@
+"""Shared Streamlit helpers for the pages: cached loading and analysis, the pattern picker,
+sliders generated from declared parameters, query-parameter sync and error display.
+
+Import from any page as ``from pages.ui import ...``. Nothing here does arithmetic:
+numbers come from :mod:`explorer` (``explorer.present`` prepares what is shown).
+
+Caching
+-------
+- the library index is cached on a fingerprint of the pattern files (name, mtime, size),
+  so a new or edited pattern appears without a restart;
+- a loaded pattern (:func:`load`) is a shared resource (it holds a networkx graph and is
+  never mutated), keyed by its file and fingerprint;
+- an analysis (:func:`analysis`) and a sweep (:func:`sweep`) are ``st.cache_data`` keyed by
+  the pattern's key + the scenario values + the mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from explorer import present
+from explorer.analysis import analyse
+from explorer.errors import ExplorerError, PatternError
+from explorer.library import Entry
+from explorer.loader import ResolvedPattern, load_pattern, load_pattern_text
+from explorer.report import Report
+from explorer.sweep import Sweep
+from explorer.sweep import sweep as run_sweep
+from explorer.units import format_quantity
+
+# --------------------------------------------------------------------------- cached engine calls
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _entries(stamp: tuple) -> list[Entry]:
+    return present.pattern_entries()
+
+
+def entries() -> list[Entry]:
+    """Every pattern (built-in and the user's), grouped: case studies, building blocks, yours."""
+    return _entries(present.directory_stamp(present.library_paths()))
+
+
+def _file_stamp(path: str) -> tuple[int, int]:
+    try:
+        s = Path(path).stat()
+        return s.st_mtime_ns, s.st_size
+    except OSError:
+        return 0, 0
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _load(path: str, stamp: tuple[int, int], user: bool) -> ResolvedPattern:
+    return load_pattern(path, user=user)
+
+
+def load_path(path: str, user: bool = False) -> ResolvedPattern:
+    """A pattern file, loaded once per version of the file (raises ExplorerError)."""
+    return _load(str(path), _file_stamp(str(path)), user)
+
+
+def load(pattern_id: str) -> ResolvedPattern:
+    """A pattern by id (built-in or the user's), cached; raises ExplorerError if unknown or invalid."""
+    for e in entries():
+        if e.id == pattern_id:
+            if e.error:
+                raise ExplorerError(e.error)
+            return load_path(e.path, user=e.kind == "user")
+    known = ", ".join(e.id for e in entries() if not e.error)
+    raise ExplorerError(f"no pattern {pattern_id!r} (known: {known})")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def load_text(text: str, file: str = "draft.yaml") -> ResolvedPattern:
+    """A pattern from YAML text (editor drafts), cached by its text; raises PatternError."""
+    return load_pattern_text(text, file)
+
+
+def pattern_key(rp: ResolvedPattern) -> str:
+    """A cache key that changes when the pattern's content changes."""
+    if rp.path:
+        mtime, size = _file_stamp(rp.path)
+        return f"{rp.path}|{mtime}|{size}"
+    return "draft|" + hashlib.sha1(rp.pattern.model_dump_json().encode()).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _analysis(key: str, values: tuple, mode: str, _rp: ResolvedPattern) -> Report:
+    return analyse(_rp, dict(values), mode)
+
+
+def analysis(rp: ResolvedPattern, values: Mapping[str, float], mode: str = "provisioned") -> Report:
+    """``explorer.analysis.analyse`` cached by pattern + scenario values + mode (raises ExplorerError)."""
+    return _analysis(pattern_key(rp), present.values_key(values), mode, rp)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _sweep(key: str, fixed: tuple, mode: str, param: str, points: int, _rp: ResolvedPattern) -> Sweep:
+    return run_sweep(_rp, dict(fixed), mode, param, points)
+
+
+def sweep(rp: ResolvedPattern, values: Mapping[str, float], mode: str, param: str, points: int = 24) -> Sweep:
+    """Scaling sweep over ``param``, cached on the *other* values: moving ``param`` itself reuses it."""
+    fixed = {k: v for k, v in values.items() if k != param}
+    return _sweep(pattern_key(rp), present.values_key(fixed), mode, param, points, rp)
+
+
+# --------------------------------------------------------------------------- errors and notices
+
+def show_error(exc: BaseException, where: Any = None) -> None:
+    """An engine error as a readable message (every problem on its own line), never a traceback."""
+    target = where or st
+    if isinstance(exc, PatternError) and len(exc.errors) > 1:
+        target.error("This pattern has problems:\n\n" + "\n".join(f"- `{e.format()}`" for e in exc.errors))
+    elif isinstance(exc, ExplorerError):
+        target.error(str(exc))
+    else:  # a bug: say so plainly, keep the details one click away
+        target.error(f"Unexpected error in the engine ({type(exc).__name__}): {exc}")
+        with target.expander("Details for a bug report"):
+            st.code("".join(traceback.format_exception(exc)), language=None)
+
+
+def show_notices(notices: list[str], where: Any = None) -> None:
+    """Values from the link that were not used, shown once as a warning list."""
+    if notices:
+        (where or st).warning("Some values in the link were not used:\n\n" + "\n".join(f"- {n}" for n in notices),
+                              icon="🔗")
+
+
+def show_trace(lines: list[str], where: Any = None) -> None:
+    """Figure.explain() lines as a list (formula and inputs behind each number)."""
+    target = where or st
+    if not lines:
+        target.caption("No trace for this number.")
+        return
+    target.markdown("\n".join(f"- {_md_safe(line)}" for line in lines))
+
+
+def _md_safe(text: str) -> str:
+    """Plain text shown through Markdown: escape the characters Markdown would interpret."""
+    out = []
+    for ch in text:
+        if ch in "\\`*_{}[]<>#|~$":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+md_safe = _md_safe
+
+
+# --------------------------------------------------------------------------- pattern picker
+
+def pattern_picker(where: Any, key: str, all_entries: list[Entry] | None = None, search_key: str | None = None,
+                   label: str = "Pattern") -> str | None:
+    """Grouped picker (case studies, building blocks, yours) with a search box over titles and tags.
+
+    The selected id lives in ``st.session_state[key]``; seed it before calling to choose the initial pattern.
+    """
+    items = all_entries if all_entries is not None else entries()
+    usable = [e for e in items if not e.error]
+    if not usable:
+        return None
+    text = where.text_input("Search patterns", key=search_key or f"{key}_search", placeholder="e.g. video, ann, ranking",
+                            help="Filters by title, id and tags; the list below also filters as you type.")
+    shown = present.search_entries(usable, text)
+    current = st.session_state.get(key)
+    ids = [e.id for e in shown]
+    if current in {e.id for e in usable} and current not in ids:
+        ids.insert(0, current)
+    if not ids:
+        where.caption(f"No pattern matches {text!r}; showing all.")
+        ids = [e.id for e in usable]
+    if current not in ids:
+        st.session_state[key] = ids[0]
+    labels = {e.id: present.entry_label(e) for e in items}
+    choice = where.selectbox(label, ids, key=key, format_func=lambda i: labels.get(i, i))
+    broken = [e for e in items if e.error]
+    if broken:
+        with where.expander(f"{len(broken)} pattern file(s) do not load"):
+            for e in broken:
+                st.caption(f"**{e.id}** — {e.error}")
+    return choice
+
+
+# --------------------------------------------------------------------------- sliders
+
+def seed_values(prefix: str, rp: ResolvedPattern, values: Mapping[str, float]) -> None:
+    """Put parameter values into the widget state (before the sliders are drawn)."""
+    for q in rp.pattern.parameters:
+        spec = present.slider_spec(q, values.get(q.name))
+        st.session_state[prefix + q.name] = present.slider_value(spec, values.get(q.name, q.default))
+
+
+def current_values(rp: ResolvedPattern, prefix: str) -> dict[str, float]:
+    """Parameter values held in the widget state (``prefix + name``), seeding defaults for missing ones.
+
+    Lets a page compute and draw its results before the sliders themselves are drawn."""
+    values: dict[str, float] = {}
+    for q in rp.pattern.parameters:
+        key = prefix + q.name
+        if key not in st.session_state:
+            spec = present.slider_spec(q)
+            st.session_state[key] = present.slider_value(spec, q.default)
+        values[q.name] = float(st.session_state[key])
+    return values
+
+
+def parameter_sliders(rp: ResolvedPattern, where: Any, prefix: str) -> dict[str, float]:
+    """One slider per declared parameter, grouped by role; log-scale ones step through readable values
+    (1k, 10k, 1M, 10B). Keys are ``prefix + name``; missing state starts at the default."""
+    values: dict[str, float] = {}
+    for title, params in present.grouped_specs(rp):
+        where.markdown(f"**{title}**")
+        for q in params:
+            key = prefix + q.name
+            current = st.session_state.get(key)
+            spec = present.slider_spec(q, current)
+            if key not in st.session_state:
+                st.session_state[key] = present.slider_value(spec, q.default)
+            if spec.kind == "log":
+                v = where.select_slider(spec.label, options=list(spec.options), key=key, help=spec.help or None,
+                                        format_func=lambda x, s=spec: s.fmt(x))
+            elif spec.max > spec.min:
+                lo, hi = present.slider_value(spec, spec.min), present.slider_value(spec, spec.max)
+                step = spec.step if not spec.integer else int(spec.step)
+                v = where.slider(spec.label, min_value=lo, max_value=hi, step=step, key=key, help=spec.help or None,
+                                 format=spec.format)
+            else:
+                where.caption(f"{spec.label}: fixed at {format_quantity(spec.min, spec.unit)}")
+                v = spec.min
+            values[q.name] = float(v)
+    return values
+
+
+def reset_values(prefix: str, rp: ResolvedPattern, extra: Mapping[str, Any] | None = None) -> None:
+    """Callback: every slider back to its default, plus ``extra`` widget values (mode, view…)."""
+    seed_values(prefix, rp, rp.defaults())
+    for k, v in (extra or {}).items():
+        st.session_state[k] = v
+
+
+# --------------------------------------------------------------------------- query params
+
+def query_dict() -> dict[str, str]:
+    """The current URL query as a plain dict (last value wins for repeated keys)."""
+    return {k: st.query_params.get(k) for k in st.query_params.keys()}
+
+
+def sync_query(params: Mapping[str, str]) -> None:
+    """Write the page state to the URL, only when it changed (keeps the browser history quiet)."""
+    wanted = {k: str(v) for k, v in params.items()}
+    if query_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def theme() -> str:
+    """``light`` or ``dark``, from the viewer's Streamlit theme.
+
+    The browser reports its theme after the first run, so a dark page gets ``light`` once (the light
+    diagram is drawn on a white card, so it stays legible) and ``dark`` from the next rerun on."""
+    try:
+        kind = st.context.theme.type
+    except Exception:  # older runtimes / tests
+        kind = None
+    return "dark" if kind == "dark" else "light"

@@ -1,0 +1,212 @@
+"""Browser benchmark (``make bench``): slider change → updated diagram, in real Chromium.
+
+For the largest pattern, the Explore page is compared with a bare Streamlit page that has one
+slider and one graphviz chart showing the same diagram (tests/bench_bare_app.py), in the same run:
+median over ≥ 20 keyboard changes each, and the ratio. Also the time from starting
+``streamlit run`` to the first painted diagram. Targets: ratio ≤ 1.5× and ≤ 300 ms absolute.
+
+``run()`` prints and returns the figures; ``python -m tests.bench_browser`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import (  # noqa: E402
+    CHROMIUM_ARGS,
+    browser_unavailable,
+    chromium_path,
+    free_port,
+    start_streamlit,
+    stop,
+    wait_for_app,
+    wait_for_health,
+)
+
+from explorer import present  # noqa: E402
+from explorer.analysis import analyse  # noqa: E402
+from explorer.diagram import to_dot  # noqa: E402
+from explorer.loader import builtin_paths, load_pattern  # noqa: E402
+from explorer.sweep import traffic_parameter  # noqa: E402
+
+CHANGES = 24
+TARGET_RATIO = 1.5
+TARGET_MS = 300.0
+
+_ARM = """(expected) => {
+    const chart = document.querySelector('[data-testid="stGraphVizChart"]');
+    const before = chart.querySelector('svg').textContent;
+    window.__bench = new Promise((resolve) => {
+        const t0 = performance.now();
+        const timer = setTimeout(() => { obs.disconnect(); resolve(null); }, 15000);
+        const done = () => {
+            const svg = chart.querySelector('svg');
+            if (svg && svg.textContent !== before && svg.querySelectorAll('g.node').length === expected) {
+                obs.disconnect();
+                clearTimeout(timer);
+                resolve(performance.now() - t0);
+            }
+        };
+        const obs = new MutationObserver(done);
+        obs.observe(chart, {subtree: true, childList: true, characterData: true, attributes: true});
+    });
+}"""
+
+
+def largest_pattern():
+    return max((load_pattern(p) for p in builtin_paths()), key=lambda rp: (len(rp.pattern.components), rp.id))
+
+
+def _slider_plan(n_options: int, start: int, changes: int) -> list[str]:
+    """Keys that move the slider ``changes`` times without hitting an end (right, then left, …)."""
+    keys, pos, direction = [], start, 1
+    span = max(1, min(10, n_options - 1))
+    lo, hi = max(0, start - span // 2), min(n_options - 1, start + span - span // 2)
+    if hi - lo < 1:
+        raise RuntimeError("the slider has a single position")
+    for _ in range(changes):
+        if not lo <= pos + direction <= hi:
+            direction = -direction
+        pos += direction
+        keys.append("ArrowRight" if direction > 0 else "ArrowLeft")
+    return keys
+
+
+def _measure(page, slider_name: str, keys: list[str]) -> list[float]:
+    slider = page.get_by_role("slider", name=slider_name)
+    expected = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stGraphVizChart\"] svg').querySelectorAll('g.node').length")
+    times = []
+    for key in keys:
+        wait_for_app(page)
+        slider.focus()
+        page.evaluate(_ARM, expected)
+        page.keyboard.press(key)
+        ms = page.evaluate("() => window.__bench")
+        if ms is None:
+            raise RuntimeError(f"the diagram did not change within 15 s after {key}")
+        times.append(ms)
+    wait_for_app(page)
+    return times
+
+
+def _first_paint(browser, script: Path, url_suffix: str, env: dict, log: Path) -> float:
+    """Seconds from starting ``streamlit run`` to the diagram drawn in the browser."""
+    port = free_port()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    t0 = time.perf_counter()
+    proc = start_streamlit(script, port, log, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}{url_suffix}"
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                page.goto(url, timeout=5000)
+                break
+            except Exception:  # connection refused while the server starts
+                if time.perf_counter() - t0 > 120:
+                    raise
+                time.sleep(0.05)
+        page.wait_for_selector('[data-testid="stGraphVizChart"] svg g.node', timeout=120_000)
+        return time.perf_counter() - t0
+    finally:
+        page.close()
+        stop(proc)
+
+
+def run(changes: int = CHANGES) -> dict:
+    """Measure, print and return the figures (milliseconds and ratios)."""
+    reason = browser_unavailable()
+    if reason:
+        print(f"  skipped: {reason}")
+        return {}
+    from playwright.sync_api import sync_playwright
+
+    rp = largest_pattern()
+    param = traffic_parameter(rp)
+    q = next(q for q in rp.pattern.parameters if q.name == param)
+    spec = present.slider_spec(q)
+    options = list(spec.options) if spec.kind == "log" else None
+    if options is None:  # a linear traffic slider: one step per key press
+        n = int(round((q.max - q.min) / spec.step)) + 1
+        options = [q.min + i * spec.step for i in range(n)]
+    start = min(range(len(options)), key=lambda i: abs(options[i] - q.default))
+    keys = _slider_plan(len(options), start, changes)
+    out: dict[str, float] = {}
+
+    with tempfile.TemporaryDirectory(prefix="bench_browser_") as tmp:
+        tmpdir = Path(tmp)
+        # the bare page draws exactly what the Explore page draws at each step
+        dots = [to_dot(rp, analyse(rp, {**rp.defaults(), param: v}), render_key=True) for v in options]
+        dots_path = tmpdir / "dots.json"
+        dots_path.write_text(json.dumps(dots), encoding="utf-8")
+        env_app = {"ARCH_EXPLORER_USER_DIR": str(tmpdir / "user")}
+        env_bare = {"BENCH_DOTS": str(dots_path), "BENCH_START": str(start)}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+            try:
+                out["first paint app (s)"] = _first_paint(browser, ROOT / "app.py", f"/?pattern={rp.id}", env_app,
+                                                          tmpdir / "app_first.log")
+                out["first paint bare (s)"] = _first_paint(browser, ROOT / "tests" / "bench_bare_app.py", "/",
+                                                           env_bare, tmpdir / "bare_first.log")
+                servers = []
+                try:
+                    for script, env, name in ((ROOT / "app.py", env_app, "app"),
+                                              (ROOT / "tests" / "bench_bare_app.py", env_bare, "bare")):
+                        port = free_port()
+                        log = tmpdir / f"{name}.log"
+                        proc = start_streamlit(script, port, log, env=env)
+                        servers.append(proc)
+                        wait_for_health(port, proc, log)
+                        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                        if name == "app":
+                            page.goto(f"http://127.0.0.1:{port}/?pattern={rp.id}")
+                            wait_for_app(page, diagram=True)
+                            _measure(page, q.label, keys[:2])  # warm the caches and the page
+                            times = _measure(page, q.label, keys)
+                        else:
+                            page.goto(f"http://127.0.0.1:{port}/")
+                            wait_for_app(page, diagram=True)
+                            _measure(page, "Value", keys[:2])
+                            times = _measure(page, "Value", keys)
+                        page.close()
+                        out[f"slider→diagram {name} median (ms)"] = statistics.median(times)
+                        out[f"slider→diagram {name} p90 (ms)"] = statistics.quantiles(times, n=10)[-1]
+                finally:
+                    for proc in servers:
+                        stop(proc)
+            finally:
+                browser.close()
+
+    app_ms = out["slider→diagram app median (ms)"]
+    bare_ms = out["slider→diagram bare median (ms)"]
+    out["ratio app / bare"] = app_ms / bare_ms if bare_ms > 0 else float("inf")
+    print(f"  largest pattern: {rp.id} ({len(rp.pattern.components)} components), slider {q.label!r}, "
+          f"{changes} changes each")
+    print(f"  slider → updated diagram, Explore page   median {app_ms:7.1f} ms   "
+          f"p90 {out['slider→diagram app p90 (ms)']:7.1f} ms")
+    print(f"  slider → updated diagram, bare page      median {bare_ms:7.1f} ms   "
+          f"p90 {out['slider→diagram bare p90 (ms)']:7.1f} ms")
+    ratio_ok = "ok" if out["ratio app / bare"] <= TARGET_RATIO else "OVER TARGET"
+    abs_ok = "ok" if app_ms <= TARGET_MS else "OVER TARGET"
+    print(f"  ratio Explore / bare: {out['ratio app / bare']:.2f}× (target ≤ {TARGET_RATIO}×: {ratio_ok}); "
+          f"absolute {app_ms:.0f} ms (target ≤ {TARGET_MS:.0f} ms: {abs_ok})")
+    print(f"  streamlit run → first diagram painted: Explore {out['first paint app (s)']:.2f} s, "
+          f"bare {out['first paint bare (s)']:.2f} s")
+    return out
+
+
+if __name__ == "__main__":
+    run()
