@@ -239,4 +239,5 @@ def main() -> None:
         st.session_state[LAST_QUERY_KEY] = wanted
 
 
+ui.use_app_navigation()
 main()

@@ -207,4 +207,5 @@ def main() -> None:
             st.caption("To change one, pick it under “Start from” and load it into the editor.")
 
 
+ui.use_app_navigation()
 main()

@@ -294,4 +294,5 @@ def main() -> None:
     _sidebar(all_entries, rp)
 
 
+ui.use_app_navigation()
 main()

@@ -6,6 +6,9 @@ import streamlit as st
 
 from explorer.analysis import HOURS_PER_MONTH, LATTICE_POINTS, USABLE_MEMORY_FRACTION
 from explorer.report import fmt
+from pages import ui
+
+ui.use_app_navigation()
 
 st.title("Method")
 st.caption("How the numbers on the Explore page are computed, what the model assumes, and what it does not model. "

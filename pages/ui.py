@@ -87,7 +87,7 @@ def pattern_key(rp: ResolvedPattern) -> str:
     if rp.path:
         mtime, size = _file_stamp(rp.path)
         return f"{rp.path}|{mtime}|{size}"
-    return "draft|" + hashlib.sha1(rp.pattern.model_dump_json().encode()).hexdigest()
+    return "draft|" + hashlib.sha1(rp.pattern.model_dump_json(warnings=False).encode()).hexdigest()
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -271,3 +271,20 @@ def theme() -> str:
     except Exception:  # older runtimes / tests
         kind = None
     return "dark" if kind == "dark" else "light"
+
+
+def use_app_navigation() -> None:
+    """Make a deep link work on a freshly started server.
+
+    Streamlit decides at its first session whether the app is an old-style
+    multipage app by looking for a ``pages/`` folder beside ``app.py``. Until
+    ``app.py`` has run ``st.navigation`` once, a link such as ``/study`` runs
+    the page file on its own (no layout, every file in the sidebar). Each page
+    calls this first: it switches Streamlit to ``app.py``'s navigation and
+    reruns, which then opens the same page properly.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
