@@ -41,27 +41,33 @@ class Entry:
 
 
 def entries(include_user: bool = True, directory: Path | None = None) -> list[Entry]:
-    """All patterns: case studies (by chapter), building blocks, then the user's, each group sorted."""
+    """Every pattern for a picker: case studies by chapter, building blocks by title, then the user's.
+
+    A file that does not load is listed with its error instead of breaking the list.
+    """
     out: list[Entry] = []
+    seen: set[str] = set()
     for path in builtin_paths(directory or ARCHITECTURES_DIR):
-        rp = load_pattern(path)
-        p = rp.pattern
-        out.append(Entry(p.id, p.title, p.kind, p.chapter, tuple(p.tags), str(path)))
-    builtin_ids = {e.id for e in out}
-    if include_user:
-        folder = user_dir()
-        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            if path.stem in builtin_ids:
-                out.append(Entry(path.stem, path.stem, "user", None, (), str(path),
-                                 error=f"{path.name}: a built-in pattern has the id {path.stem!r}; rename the file"))
-                continue
-            try:
-                rp = load_pattern(path, user=True)
-                out.append(Entry(rp.id, rp.pattern.title, "user", None, tuple(rp.pattern.tags), str(path)))
-            except ExplorerError as exc:
-                out.append(Entry(path.stem, path.stem, "user", None, (), str(path), error=str(exc)))
+        out.append(_entry(path, user=False))
+        seen.add(path.stem)
+    folder = user_dir()
+    for path in (sorted(folder.glob("*.yaml")) if include_user and folder.is_dir() else []):
+        if path.stem in seen:
+            out.append(Entry(path.stem, path.stem, "user", None, (), str(path),
+                             error=f"{path.name}: a built-in pattern has the id {path.stem!r}; rename the file"))
+            continue
+        out.append(_entry(path, user=True))
     order = {"case_study": 0, "building_block": 1, "user": 2}
     return sorted(out, key=lambda e: (order.get(e.kind, 3), e.chapter or 0, e.title.lower()))
+
+
+def _entry(path: Path, user: bool) -> Entry:
+    try:
+        rp = load_pattern(path, user=user)
+    except ExplorerError as exc:
+        return Entry(path.stem, path.stem, "user" if user else "building_block", None, (), str(path), error=str(exc))
+    p = rp.pattern
+    return Entry(p.id, p.title, "user" if user else p.kind, p.chapter, tuple(p.tags), str(path))
 
 
 def load(pattern_id: str) -> ResolvedPattern:

@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ExplorerError
-from .library import Entry, user_dir
-from .loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths, load_pattern
+from .library import Entry, entries, user_dir
+from .loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths
 from .models import Parameter
 from .report import Report
 from .scenario import MODES, from_query
@@ -65,33 +64,8 @@ def library_paths() -> list[Path]:
 
 
 def pattern_entries() -> list[Entry]:
-    """Every pattern for the picker; a file that does not load is listed with its error instead of breaking the list.
-
-    Order: case studies by chapter, building blocks by title, then the user's.
-    """
-    out: list[Entry] = []
-    seen: set[str] = set()
-    for path in builtin_paths():
-        out.append(_entry(path, user=False))
-        seen.add(path.stem)
-    folder = user_dir()
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        if path.stem in seen:
-            out.append(Entry(path.stem, path.stem, "user", None, (), str(path),
-                             error=f"{path.name}: a built-in pattern has the id {path.stem!r}; rename the file"))
-            continue
-        out.append(_entry(path, user=True))
-    order = {"case_study": 0, "building_block": 1, "user": 2}
-    return sorted(out, key=lambda e: (order.get(e.kind, 3), e.chapter or 0, e.title.lower()))
-
-
-def _entry(path: Path, user: bool) -> Entry:
-    try:
-        rp = load_pattern(path, user=user)
-    except ExplorerError as exc:
-        return Entry(path.stem, path.stem, "user" if user else "building_block", None, (), str(path), error=str(exc))
-    p = rp.pattern
-    return Entry(p.id, p.title, "user" if user else p.kind, p.chapter, tuple(p.tags), str(path))
+    """Every pattern for the picker (see :func:`explorer.library.entries`)."""
+    return entries()
 
 
 def entry_label(e: Entry) -> str:

@@ -129,6 +129,8 @@ def load_text(text: str, file: str = "<text>", *, max_nodes: int = MAX_NODES) ->
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark and exc.problem:
+            problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
         raise PatternError([LocatedError(f"YAML syntax error: {problem}", file=file,
                                          line=line)]) from None
     except yaml.YAMLError as exc:
