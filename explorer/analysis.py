@@ -185,6 +185,13 @@ def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str) -> Report:
     always_on: set[str] = set()
     if p.request is not None:
         always_on = set(push({p.request.entry: (qps, 1.0)}, ("sync", "async"), "requests"))
+        # the clients in front of the entry send those requests (drawn, not queued)
+        front = [(i, cn) for i, cn in enumerate(p.connections)
+                 if cn.target == p.request.entry and cn.kind == "sync" and rp.types[cn.source].category == "client"]
+        for i, cn in front:
+            edge_rate[i] += qps / len(front)
+            calls[cn.source] += qps / len(front)
+            items[cn.source] += qps / len(front)
     for j, stream in enumerate(p.streams):
         rate = ev(stream.rate_per_s, f"streams[{j}].rate_per_s")
         ipc = ev(stream.items, f"streams[{j}].items")
