@@ -218,3 +218,18 @@ def cost_breakdown(report: Report) -> go.Figure:
     fig.update_xaxes(title_text="USD / month", range=[0, max(c.cost_usd_month for c in comps) * 1.2])
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+def percentile_shortcuts(figures: dict) -> go.Figure:
+    """The calculator's chain: the true composed p99 against the two popular shortcuts.
+
+    ``figures`` holds ``max_branch_p99_ms``, ``true_p99_ms`` and ``sum_stage_p99_ms`` (Figures).
+    """
+    keys = ("max_branch_p99_ms", "true_p99_ms", "sum_stage_p99_ms")
+    labels = [figures[keys[0]].label, "True p99", "Sum of stage p99s"]
+    values = [figures[k].value for k in keys]
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=["#72b7b2", "#4c78a8", "#e45756"],
+                           text=[format_ms(v) for v in values], textposition="outside"))
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title="ms",
+                      title="Two shortcuts and the true p99")
+    return fig

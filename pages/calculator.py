@@ -9,10 +9,10 @@ Thin by design: the numbers come from :mod:`explorer.calculator`.
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import calculator as calc
+from explorer import charts
 from explorer.errors import ExplorerError
 from explorer.units import format_ms, format_percent
 from pages import ui
@@ -198,14 +198,7 @@ def _chain() -> dict[str, str]:
                   _pct(f["sum_error_pct"].value), delta_color="off")
         m3.metric(f["max_branch_p99_ms"].label, format_ms(f["max_branch_p99_ms"].value),
                   _pct(f["max_error_pct"].value), delta_color="off")
-        fig = go.Figure(go.Bar(
-            x=[f["max_branch_p99_ms"].label, "True p99", "Sum of stage p99s"],
-            y=[f["max_branch_p99_ms"].value, f["true_p99_ms"].value, f["sum_stage_p99_ms"].value],
-            marker_color=["#72b7b2", "#4c78a8", "#e45756"], text=[format_ms(v) for v in (
-                f["max_branch_p99_ms"].value, f["true_p99_ms"].value, f["sum_stage_p99_ms"].value)],
-            textposition="outside"))
-        fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title="ms",
-                          title="Two shortcuts and the true p99")
+        fig = charts.percentile_shortcuts(f)
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=f"{NS}:bars")
         st.caption("Adding p99s assumes every stage is slow on the same request (too high); taking one branch's "
                    "p99 forgets that a fan-out waits for the slowest of k (too low: with k = 100 the stage's p99 is "
