@@ -9,90 +9,44 @@ when ``CI=true``.
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 import xml.etree.ElementTree as ET
 import zipfile
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import (
+    CHROMIUM_ARGS,
+    ROOT,
+    browser_unavailable,
+    chromium_path,
+    free_port,
+    skip_or_fail,
+    start_streamlit,
+    stop,
+    wait_for_health,
+)
+
 URL_QUERY = "?pattern=two_stage_recommender&peak_qps=60000"
 STEM = "two_stage_recommender-peak_qps-60000"
-
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def _unavailable() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed: pip install -r requirements-dev.txt"
-    if chromium_path() is None:
-        return "chromium is not installed: apt-get install chromium (or set CHROMIUM=/path/to/chromium)"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def export_app(tmp_path_factory):
     """The app on a free port (its own user-pattern folder), stopped at the end of the module."""
-    reason = _unavailable()
+    reason = browser_unavailable()
     if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and the export browser test cannot run: {reason}")
-        pytest.skip(reason)
-    port = _free_port()
-    env = dict(os.environ, ARCH_EXPLORER_USER_DIR=str(tmp_path_factory.mktemp("user_patterns")))
+        skip_or_fail(reason)
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = start_streamlit(ROOT / "app.py", port, log,
+                           env={"ARCH_EXPLORER_USER_DIR": str(tmp_path_factory.mktemp("user_patterns"))})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.3)
+        wait_for_health(port, proc, log)
         yield f"http://127.0.0.1:{port}/"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def _in_thread(fn):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 import unicodedata
 from pathlib import Path
@@ -24,31 +23,17 @@ import pytest
 from explorer.analysis import analyse
 from explorer.loader import builtin_paths, load_pattern
 from explorer.mermaid import to_mermaid, view_ids, view_nodes
+from tests.conftest import CHROMIUM_ARGS, browser_unavailable, chromium_path
 
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_DIR = ROOT / "tests" / "mermaid"
 MERMAID_JS = MERMAID_DIR / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile" / "hostile_labels.yaml"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 def missing() -> str | None:
     """Why the browser check cannot run here (None when it can)."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed: pip install -r requirements-dev.txt"
-    if chromium_path() is None:
-        return "chromium is not installed: apt-get install chromium (or set CHROMIUM=/path/to/chromium)"
+    reason = browser_unavailable()
+    if reason:
+        return reason
     if not MERMAID_JS.exists():
         return "the mermaid npm package is missing: run `npm ci --prefix tests/mermaid` (make test does it when node is present)"
     return None
