@@ -7,9 +7,7 @@ pack ≤ 10 s.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,14 +18,8 @@ TARGETS_MS = {"svg": 50.0, "png": 300.0, "pack": 10_000.0}
 
 
 def _median_ms(fn, repeat: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    from tests.bench import median_ms
+    return median_ms(fn, repeat, warmup)
 
 
 def run(quick: bool = False) -> dict:
