@@ -250,6 +250,12 @@ def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str) -> Report:
     for c in comps.values():
         if c.calls_per_s == 0 and c.category != "client":
             warnings.append(f"{c.id} receives no traffic in this scenario")
+    for i, cn in enumerate(p.connections):
+        if cn.kind == "sync" and cn.fanout == "parallel" and edge_calls[i] > 1 and cn.target in rpath:
+            warnings.append(
+                f"connections[{i}] ({cn.source} → {cn.target}) sends {fmt(edge_calls[i])} calls at once to one pool; "
+                "they are modelled as independent arrivals, which understates the tail of a burst (batch arrivals). "
+                "Read its p99 as a lower bound.")
     return Report(p.id, p.title, mode, vals, units, u_target, comps, edges, e2e, jobs, bottlenecks,
                   totals, warnings)
 

@@ -277,3 +277,21 @@ def test_lattice_resolution_does_not_move_the_answer(path, monkeypatch):
     fine = analyse(rp).end_to_end
     assert base.p99_ms == pytest.approx(fine.p99_ms, rel=1e-3)
     assert base.mean_ms == pytest.approx(fine.mean_ms, rel=1e-3)
+
+
+def test_simultaneous_calls_to_one_pool_are_flagged():
+    text = """
+id: burst
+title: Burst
+parameters:
+  - {name: qps, label: QPS, default: 100, min: 1, max: 1000, source: "assumption: test"}
+request: {entry: a, peak_qps: qps, latency_target_ms: 100}
+components:
+  - {id: a, type: api_service, replicas: 2}
+  - {id: b, type: kv_store, replicas: 2}
+connections:
+  - {from: a, to: b, calls: 20}
+"""
+    r = analyse(load_pattern_text(text, "burst.yaml"))
+    assert any("20 calls at once" in w and "lower bound" in w for w in r.warnings)
+    assert r.components["b"].calls_per_s == pytest.approx(2000)
