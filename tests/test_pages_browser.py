@@ -23,13 +23,7 @@ def query_of(url: str) -> dict[str, str]:
 
 
 def open_page(page, app_url: str, path: str) -> None:
-    """Open the app's main script first, then the deep link.
-
-    On a freshly started server, Streamlit runs a deep link such as ``/compare`` as a classic
-    ``pages/`` page (no st.navigation, no page config) until app.py has run once; reported to the lead.
-    """
-    page.goto(app_url + "/")
-    wait_for_app(page)
+    """Open a page by its link (tests/test_deep_links_browser.py covers links on a fresh server)."""
     page.goto(app_url + path)
 
 
