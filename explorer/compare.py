@@ -72,9 +72,10 @@ PRESETS: tuple[Preset, ...] = (
     Preset("batch_vs_online", "Batch vs online prediction for the same traffic",
            "What does it cost to score every request online instead of serving precomputed predictions?",
            "The online model and the feature store carry the whole load on the right; the key-value store "
-           "carries it on the left. Compare GPU/CPU nodes, cost and the end-to-end p99.",
-           Side("batch_vs_online_prediction", {"miss_rate": 0.05}, label="Mostly batch (5% online)"),
-           Side("batch_vs_online_prediction", {"miss_rate": 1.0}, label="All online")),
+           "carries it on the left. Both sides auto-size, so the nodes and the cost follow the load; compare "
+           "them with the end-to-end p99.",
+           Side("batch_vs_online_prediction", {"miss_rate": 0.05}, "autosize", "Mostly batch (5% online)"),
+           Side("batch_vs_online_prediction", {"miss_rate": 1.0}, "autosize", "All online")),
     Preset("candidates_500_vs_2000", "500 vs 2,000 candidates to rank",
            "What happens to the ranker when retrieval hands it four times as many candidates?",
            "The ranker's service time grows with the items per call: with the same GPUs its utilisation "
