@@ -8,7 +8,7 @@ PORT   ?= 8501
 NPM    ?= $(shell command -v npm 2>/dev/null)
 MERMAID_JS := tests/mermaid/node_modules/.package-lock.json
 
-.PHONY: run test bench lint schema clean
+.PHONY: run test bench lint schema golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+
+# Golden estimate outputs (tests/golden/estimates): regenerate only when a figure is meant to change.
+golden: $(VENV)/.dev
+	$(BIN)/python -m tests.golden_estimates
 
 schema: $(VENV)/.runtime
 	$(BIN)/python -m explorer schema > explorer/pattern.schema.json

@@ -70,8 +70,13 @@ def derive_tiers(G: nx.MultiDiGraph, entry: str | None, stream_entries: list[str
 def request_path(G: nx.MultiDiGraph, entry: str) -> nx.DiGraph:
     """The synchronous subgraph reachable from the entry (acyclic by validation)."""
     sync = edges_of_kind(G, "sync")
-    nodes = {entry} | nx.descendants(sync, entry)
-    return sync.subgraph(nodes).copy()
+    reach = {entry} | nx.descendants(sync, entry)
+    # Built in the pattern's order: a subgraph view of a small node set iterates the set, in hash order,
+    # which changes between processes and so did the order of figures in the output.
+    H = nx.DiGraph()
+    H.add_nodes_from(n for n in sync if n in reach)
+    H.add_edges_from((u, v) for u, v in sync.edges if u in reach and v in reach)
+    return H
 
 
 def propagation_order(G: nx.MultiDiGraph, sources: list[str], kinds: tuple[str, ...]) -> tuple[list[str], set[tuple[str, str, int]]]:
