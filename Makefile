@@ -44,7 +44,7 @@ golden: $(VENV)/.dev
 	$(BIN)/python -m tests.golden_estimates
 
 schema: $(VENV)/.runtime
-	$(BIN)/python -m explorer schema > explorer/pattern.schema.json
+	$(BIN)/python -m explorer schema > explorer/model/pattern.schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -10,15 +10,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from . import queueing
-from .errors import ExplorerError, PatternError
-from .loader import builtin_paths, find_pattern_path, load_catalog, load_pattern
-from .report import fmt
-from .scenario import parse_number, parse_sets
-
-SCHEMA_PATH = Path(__file__).resolve().parent / "pattern.schema.json"
+from explorer.engine import queueing
+from explorer.engine.report import fmt
+from explorer.errors import ExplorerError, PatternError
+from explorer.model.loader import builtin_paths, find_pattern_path, load_catalog, load_pattern
+from explorer.model.scenario import parse_number, parse_sets
+from explorer.model.schema import schema_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,19 +26,6 @@ class _Parser(argparse.ArgumentParser):
 
 class UsageError(ExplorerError):
     """A bad command-line argument (exit 2)."""
-
-
-def pattern_schema() -> dict:
-    """The JSON Schema of a pattern file (committed as explorer/pattern.schema.json)."""
-    from .models import Pattern
-    schema = Pattern.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Architecture Explorer pattern"
-    return schema
-
-
-def schema_text() -> str:
-    return json.dumps(pattern_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extend(sub) -> None:
     """Hook for subcommands defined in other modules (export)."""
     try:
-        from . import export_cli  # noqa: F401
+        from explorer import export_cli  # noqa: F401
     except ImportError:
         return
     export_cli.add_parser(sub)
@@ -152,14 +137,14 @@ def _run(args) -> int:
         rp = load_pattern(find_pattern_path(args.pattern))
         return _show(rp)
     if cmd == "estimate":
-        from .analysis import analyse
+        from explorer.engine.analysis import analyse
         rp = load_pattern(find_pattern_path(args.pattern))
         values = parse_sets(rp, args.set)
         report = analyse(rp, values, args.mode)
         if args.json:
             print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         else:
-            from .text import report_text
+            from explorer.render.text import report_text
             print(report_text(report))
         return 0
     if cmd == "queue":

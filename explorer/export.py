@@ -7,7 +7,7 @@ render holds :data:`RENDER_LOCK` (the Streamlit server runs sessions in threads)
 
 Examples
 --------
->>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+>>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
 >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
 >>> filename(rp, {"peak_qps": 60000}, "svg")
 'two_stage_recommender-peak_qps-60000.svg'
@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ExplorerError
-from .mermaid import to_mermaid, view_ids, view_nodes, view_title
+from explorer.errors import ExplorerError
+from explorer.render.mermaid import to_mermaid, view_ids, view_nodes, view_title
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .loader import ResolvedPattern
-    from .report import Figure, Report
+    from explorer.engine.report import Figure, Report
+    from explorer.model.loader import ResolvedPattern
 
 __all__ = ["ExportError", "FORMATS", "RENDER_LOCK", "render_dot", "render_svg", "render_png", "render_pdf",
            "to_dot", "to_mermaid", "study_note_markdown", "analysis_json", "study_pack", "filename", "export",
@@ -89,7 +89,7 @@ Progress = Callable[[int, int, str], None]
 
 def _diagram():
     try:
-        from . import diagram
+        from explorer.render import diagram
     except ImportError as exc:
         raise ExportError(f"diagram rendering is not available ({exc})") from None
     return diagram
@@ -97,7 +97,7 @@ def _diagram():
 
 def to_dot(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
            selected: str | None = None, theme: str = "light", colored: bool = True) -> str:
-    """DOT source of the diagram as shown (byte-for-byte stable; :func:`explorer.diagram.to_dot`)."""
+    """DOT source of the diagram as shown (byte-for-byte stable; :func:`explorer.render.diagram.to_dot`)."""
     view_nodes(rp, view)  # unknown view → ExportError naming the valid ones
     return _diagram().to_dot(rp, report, view=view, selected=selected, theme=theme, colored=colored)
 
@@ -296,7 +296,7 @@ def _escape_outside_code(line: str) -> str:
 
 
 def _fmt(v) -> str:
-    from .report import fmt
+    from explorer.engine.report import fmt
     return fmt(v)
 
 
@@ -524,7 +524,7 @@ def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode:
     if fmt == "pack":
         return study_pack(rp, values, mode, view, progress=progress, theme=theme, colored=colored)
     if report is None:
-        from .analysis import analyse
+        from explorer.engine.analysis import analyse
         report = analyse(rp, values, mode)
     if fmt == "svg":
         return render_svg(rp, report, view, selected, theme, colored)
@@ -565,8 +565,8 @@ def study_pack(current: ResolvedPattern | None = None, values: Mapping[str, floa
     >>> f"{PACK_ROOT}/README.md" in names and f"{PACK_ROOT}/two_stage_recommender/two_stage_recommender.mmd" in names
     True
     """
-    from .analysis import analyse
-    from .loader import builtin_paths, load_pattern
+    from explorer.engine.analysis import analyse
+    from explorer.model.loader import builtin_paths, load_pattern
 
     items: list[tuple[str, Path | ResolvedPattern]] = [(p.stem, p) for p in (paths if paths is not None else builtin_paths())]
     if current is not None:

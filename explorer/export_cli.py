@@ -15,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import ExplorerError, PatternError
-from .export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, ExportError, export, filename, view_ids
+from explorer.errors import ExplorerError, PatternError
+from explorer.export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, ExportError, export, filename, view_ids
 
 
 class ExportUsageError(ExplorerError):
@@ -57,8 +57,8 @@ def run(args) -> int:
     """Run ``export`` (called by :mod:`explorer.cli` for commands it does not know)."""
     if getattr(args, "command", None) != "export":
         raise ExportUsageError(f"unknown command {getattr(args, 'command', None)!r}")
-    from .loader import find_pattern_path, load_pattern
-    from .scenario import parse_sets
+    from explorer.model.loader import find_pattern_path, load_pattern
+    from explorer.model.scenario import parse_sets
 
     fmt = FORMATS[args.format]
     if args.dpi is not None and args.format != "png":

@@ -3,7 +3,7 @@ that shows why percentiles don't add. Same engine as every other page; every num
 
 The inputs live in the URL (``lam``, ``s``, ``c``, ``cv``, ``p99``, ``u`` for the station; ``rate`` and
 ``chain`` for the chain), so a copied link reopens the calculation.
-Thin by design: the numbers come from :mod:`explorer.calculator`.
+Thin by design: the numbers come from :mod:`explorer.engine.calculator`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import calculator as calc
-from explorer import charts
+from explorer.engine import calculator as calc
 from explorer.errors import ExplorerError
+from explorer.render import charts
 from explorer.units import format_ms, format_percent
 from pages import ui
 

@@ -3,7 +3,7 @@
 Both diagrams, the headline numbers with their differences, a delta table per shared component
 and the scaling curves overlaid. Ready-made comparisons are offered as presets. The state lives
 in the URL (``a``, ``b``, ``a_mode``, ``a.<param>`` …), so a copied link reopens the comparison.
-Thin by design: the differences come from :mod:`explorer.compare`.
+Thin by design: the differences come from :mod:`explorer.study.compare`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import compare, diagram, present
 from explorer.errors import ExplorerError
-from explorer.scenario import check_values
+from explorer.model.scenario import check_values
+from explorer.render import diagram
+from explorer.study import compare, present
 from pages import ui
 
 NS = "compare"

@@ -4,18 +4,19 @@ analysis live, download it, or save it to your folder so it appears in every pag
 The draft lives in ``st.session_state`` under a key that is not a widget's, so an edit in progress
 survives switching pages. Validation and every limit (file size, component count, alias expansion,
 object-building tags) are the engine's; nothing in a pattern file is ever executed.
-Thin by design: drafts, checks, uploads and saving come from :mod:`explorer.editor`.
+Thin by design: drafts, checks, uploads and saving come from :mod:`explorer.study.editor`.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer import diagram, editor, present
-from explorer.analysis import analyse
+from explorer.engine.analysis import analyse
 from explorer.errors import ExplorerError, PatternError
-from explorer.library import user_dir
-from explorer.yamlio import MAX_FILE_BYTES
+from explorer.model.library import user_dir
+from explorer.model.yamlio import MAX_FILE_BYTES
+from explorer.render import diagram
+from explorer.study import editor, present
 from pages import ui
 
 NS = "editor"

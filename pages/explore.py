@@ -11,9 +11,10 @@ import time
 import pandas as pd
 import streamlit as st
 
-from explorer import charts, diagram, present
+from explorer.engine.sweep import traffic_parameter
 from explorer.errors import ExplorerError
-from explorer.sweep import traffic_parameter
+from explorer.render import charts, diagram
+from explorer.study import present
 from pages import ui
 
 try:  # the export panel is written separately; the page works without it

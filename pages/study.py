@@ -3,7 +3,7 @@ back-of-the-envelope numbers — each answer checked against the engine and expl
 
 Progress (answered, right) is kept for the browser session. The pattern, the step and the
 seeds of the puzzles live in the URL, so a link reopens the same questions.
-Thin by design: walk-through, puzzles, questions and checks come from :mod:`explorer.study`.
+Thin by design: walk-through, puzzles, questions and checks come from :mod:`explorer.study.practice`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import diagram, present, study
 from explorer.errors import ExplorerError
+from explorer.render import diagram
+from explorer.study import practice as study
+from explorer.study import present
 from pages import ui
 
 NS = "study"

@@ -2,7 +2,7 @@
 sliders generated from declared parameters, query-parameter sync and error display.
 
 Import from any page as ``from pages.ui import ...``. Nothing here does arithmetic:
-numbers come from :mod:`explorer` (``explorer.present`` prepares what is shown).
+numbers come from :mod:`explorer` (``explorer.study.present`` prepares what is shown).
 
 Caching
 -------
@@ -24,14 +24,14 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import present
-from explorer.analysis import analyse
+from explorer.engine.analysis import analyse
+from explorer.engine.report import Report
+from explorer.engine.sweep import Sweep
+from explorer.engine.sweep import sweep as run_sweep
 from explorer.errors import ExplorerError, PatternError
-from explorer.library import Entry
-from explorer.loader import ResolvedPattern, load_pattern, load_pattern_text
-from explorer.report import Report
-from explorer.sweep import Sweep
-from explorer.sweep import sweep as run_sweep
+from explorer.model.library import Entry
+from explorer.model.loader import ResolvedPattern, load_pattern, load_pattern_text
+from explorer.study import present
 from explorer.units import format_quantity
 
 # --------------------------------------------------------------------------- cached engine calls
@@ -96,7 +96,7 @@ def _analysis(key: str, values: tuple, mode: str, _rp: ResolvedPattern) -> Repor
 
 
 def analysis(rp: ResolvedPattern, values: Mapping[str, float], mode: str = "provisioned") -> Report:
-    """``explorer.analysis.analyse`` cached by pattern + scenario values + mode (raises ExplorerError)."""
+    """``explorer.engine.analysis.analyse`` cached by pattern + scenario values + mode (raises ExplorerError)."""
     return _analysis(pattern_key(rp), present.values_key(values), mode, rp)
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from explorer import queueing  # noqa: E402
-from explorer.analysis import analyse  # noqa: E402
-from explorer.loader import builtin_paths, load_pattern  # noqa: E402
+from explorer.engine import queueing  # noqa: E402
+from explorer.engine.analysis import analyse  # noqa: E402
+from explorer.model.loader import builtin_paths, load_pattern  # noqa: E402
 from tests.generated import generated_pattern  # noqa: E402
 
 

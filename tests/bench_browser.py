@@ -34,11 +34,11 @@ from conftest import (  # noqa: E402
     wait_for_health,
 )
 
-from explorer import present  # noqa: E402
-from explorer.analysis import analyse  # noqa: E402
-from explorer.diagram import to_dot  # noqa: E402
-from explorer.loader import builtin_paths, load_pattern  # noqa: E402
-from explorer.sweep import traffic_parameter  # noqa: E402
+from explorer.engine.analysis import analyse  # noqa: E402
+from explorer.engine.sweep import traffic_parameter  # noqa: E402
+from explorer.model.loader import builtin_paths, load_pattern  # noqa: E402
+from explorer.render.diagram import to_dot  # noqa: E402
+from explorer.study import present  # noqa: E402
 
 CHANGES = 24
 TARGET_RATIO = 1.5

@@ -26,8 +26,8 @@ def run(quick: bool = False) -> dict:
     """Print and return medians in ms: ``export svg``, ``export png``, ``export png 300 dpi``,
     ``export md``, ``export mermaid``, ``export pack`` (plus the pattern measured)."""
     from explorer import export as ex
-    from explorer.analysis import analyse
-    from explorer.loader import builtin_paths, load_pattern
+    from explorer.engine.analysis import analyse
+    from explorer.model.loader import builtin_paths, load_pattern
 
     patterns = [load_pattern(p) for p in builtin_paths()]
     rp = max(patterns, key=lambda p: (len(p.pattern.components), len(p.pattern.connections), p.id))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from explorer.loader import ResolvedPattern, resolve
-from explorer.yamlio import Located
+from explorer.model.loader import ResolvedPattern, resolve
+from explorer.model.yamlio import Located
 
 SYNC_TYPES = ["api_service", "feature_store_online", "cpu_model_server", "rerank_service", "kv_store"]
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer import queueing
-from explorer.analysis import analyse
+from explorer.engine import queueing
+from explorer.engine.analysis import analyse
 from explorer.errors import ScenarioError
-from explorer.loader import ARCHITECTURES_DIR, builtin_paths, load_pattern, load_pattern_text
+from explorer.model.loader import ARCHITECTURES_DIR, builtin_paths, load_pattern, load_pattern_text
 from tests.generated import generated_pattern
 
 PATHS = builtin_paths()
@@ -238,8 +238,8 @@ def test_components_only_batch_jobs_use_are_billed_for_their_window():
 
 
 def test_a_request_path_deeper_than_the_recursion_limit():
-    from explorer.loader import resolve
-    from explorer.yamlio import Located
+    from explorer.model.loader import resolve
+    from explorer.model.yamlio import Located
     n = 1500
     data = {
         "id": "deep", "title": "Deep chain",
@@ -268,7 +268,7 @@ def test_traffic_streams_are_independent_of_the_request_rate():
 
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_lattice_resolution_does_not_move_the_answer(path, monkeypatch):
-    import explorer.analysis as A
+    import explorer.engine.analysis as A
     rp = load_pattern(path)
     base = analyse(rp).end_to_end
     if base is None or base.saturated:

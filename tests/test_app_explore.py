@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import diagram, present
-from explorer.loader import builtin_paths, load_pattern
+from explorer.model.loader import builtin_paths, load_pattern
+from explorer.render import diagram
+from explorer.study import present
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

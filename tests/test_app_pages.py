@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the pages import ``pages.ui``
     sys.path.insert(0, str(ROOT))
 
-from explorer import compare, editor, library, study  # noqa: E402
+from explorer.model import library  # noqa: E402
+from explorer.model.yamlio import MAX_FILE_BYTES  # noqa: E402
+from explorer.study import compare, editor  # noqa: E402
+from explorer.study import practice as study  # noqa: E402
 from explorer.units import format_ms  # noqa: E402
-from explorer.yamlio import MAX_FILE_BYTES  # noqa: E402
 
 TIMEOUT = 120
 

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from conftest import diagram_nodes, skip_or_fail, wait_for_app
 
-from explorer import diagram
-from explorer.loader import load_pattern
+from explorer.model.loader import load_pattern
+from explorer.render import diagram
 from explorer.units import format_rate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from explorer import queueing
-from explorer.calculator import CHAIN_PRESETS, StageSpec, chain_figures, parse_stage, station_figures
+from explorer.engine import queueing
+from explorer.engine.calculator import CHAIN_PRESETS, StageSpec, chain_figures, parse_stage, station_figures
+from explorer.engine.report import Figure
 from explorer.errors import ScenarioError
-from explorer.report import Figure
 
 
 @pytest.mark.parametrize(("lam", "s_ms"), [(50.0, 10.0), (900.0, 1.0), (1.0, 100.0), (0.0, 5.0)])

@@ -1,4 +1,4 @@
-"""Charts, the scaling sweep, slider formatting and the page helpers of explorer.present."""
+"""Charts, the scaling sweep, slider formatting and the page helpers of explorer.study.present."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import math
 import plotly.graph_objects as go
 import pytest
 
-from explorer import charts, present
-from explorer.analysis import analyse
-from explorer.loader import builtin_paths, load_pattern
-from explorer.sweep import sweep, sweep_values, traffic_parameter
+from explorer.engine.analysis import analyse
+from explorer.engine.sweep import sweep, sweep_values, traffic_parameter
+from explorer.model.loader import builtin_paths, load_pattern
+from explorer.render import charts
+from explorer.study import present
 from explorer.units import compact, format_quantity, log_options
 
 PATTERNS = builtin_paths()

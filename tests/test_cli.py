@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer.cli import main, schema_text
-from explorer.loader import builtin_paths
+from explorer.cli import main
+from explorer.model.loader import builtin_paths
+from explorer.model.schema import SCHEMA_PATH, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,8 +125,8 @@ def test_queue_sizing_and_saturation(capsys):
 
 
 def test_schema_committed_is_current():
-    committed = (ROOT / "explorer" / "pattern.schema.json").read_text()
-    assert committed == schema_text(), "run `make schema` to refresh explorer/pattern.schema.json"
+    committed = SCHEMA_PATH.read_text()
+    assert committed == schema_text(), "run `make schema` to refresh explorer/model/pattern.schema.json"
 
 
 def test_module_entry_point_runs():

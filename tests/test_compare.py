@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from explorer import compare
-from explorer.analysis import analyse
+from explorer.engine.analysis import analyse
 from explorer.errors import ExplorerError
-from explorer.library import load
+from explorer.model.library import load
+from explorer.study import compare
 
 
 def test_delta_table_per_shared_component() -> None:
@@ -55,7 +55,7 @@ def test_two_patterns_share_only_some_components() -> None:
 
 
 def test_delta_figure_handles_missing_values() -> None:
-    from explorer.report import Figure
+    from explorer.engine.report import Figure
     f = compare.delta_figure("x", "X", "ms", Figure("x", "X", None, "ms", "…"), Figure("x", "X", 3.0, "ms", "…"))
     assert f.value is None and "A" in f.note
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pygraphviz
 import pytest
 
-from explorer import diagram
-from explorer.analysis import analyse
-from explorer.loader import builtin_paths, load_pattern, load_pattern_text
-from explorer.sweep import traffic_parameter
+from explorer.engine.analysis import analyse
+from explorer.engine.sweep import traffic_parameter
+from explorer.model.loader import builtin_paths, load_pattern, load_pattern_text
+from explorer.render import diagram
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "two_stage_recommender.dot"

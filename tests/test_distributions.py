@@ -1,4 +1,4 @@
-"""Tests of explorer.distributions: lattice composition against closed forms and Monte Carlo."""
+"""Tests of explorer.engine.distributions: lattice composition against closed forms and Monte Carlo."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from explorer.distributions import (
+from explorer.engine.distributions import (
     Dist,
     Lattice,
     convolve,
@@ -23,7 +23,7 @@ from explorer.distributions import (
     point_mass,
     sum_of_k,
 )
-from explorer.queueing import response_quantile, response_sf, station
+from explorer.engine.queueing import response_quantile, response_sf, station
 
 
 def exponential(lattice: Lattice, mean_ms: float) -> Dist:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from explorer import editor, library
 from explorer.errors import PatternError
-from explorer.yamlio import MAX_FILE_BYTES
+from explorer.model import library
+from explorer.model.schema import SCHEMA_PATH
+from explorer.model.yamlio import MAX_FILE_BYTES
+from explorer.study import editor
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def test_template_is_valid_and_analyses() -> None:
     d = editor.check_draft(editor.template_text())
     assert d.ok and d.pattern_id == "my_pattern" and d.save_blocker is None
     assert editor.template_text().startswith(editor.SCHEMA_COMMENT)
-    from explorer.analysis import analyse
+    from explorer.engine.analysis import analyse
     assert analyse(d.rp).end_to_end.meets_target
 
 
@@ -102,5 +104,5 @@ def test_download_name_and_schema() -> None:
     assert editor.download_name("id: ../../x\n") == "pattern.yaml"
     schema = json.loads(editor.schema_text())
     assert schema["title"] == "Architecture Explorer pattern"
-    committed = (Path(editor.__file__).parent / "pattern.schema.json").read_text()
+    committed = SCHEMA_PATH.read_text()
     assert json.loads(committed) == schema

@@ -17,11 +17,11 @@ import pygraphviz
 import pytest
 
 from explorer import export as ex
-from explorer.analysis import analyse
 from explorer.cli import main
+from explorer.engine.analysis import analyse
 from explorer.export import ExportError
-from explorer.loader import builtin_paths, load_pattern
-from explorer.mermaid import MERMAID_KEYWORDS, mermaid_id, mermaid_text, view_nodes
+from explorer.model.loader import builtin_paths, load_pattern
+from explorer.render.mermaid import MERMAID_KEYWORDS, mermaid_id, mermaid_text, view_nodes
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile" / "hostile_labels.yaml"
@@ -462,8 +462,8 @@ def _panel_script(pattern: str, values: dict, view: str, break_render: bool) -> 
     import streamlit as st
 
     from explorer import export as ex
-    from explorer.analysis import analyse
-    from explorer.loader import load_pattern
+    from explorer.engine.analysis import analyse
+    from explorer.model.loader import load_pattern
     from pages import export_panel
 
     rp = load_pattern(pattern)

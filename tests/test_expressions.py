@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from explorer.errors import ExpressionError
-from explorer.expressions import check, evaluate, names_in
+from explorer.model.expressions import check, evaluate, names_in
 
 
 @pytest.mark.parametrize("text, values, expected", [

@@ -14,8 +14,8 @@ import re
 import numpy as np
 import pytest
 
-from explorer.analysis import analyse
-from explorer.loader import ARCHITECTURES_DIR, builtin_paths, load_catalog, load_pattern
+from explorer.engine.analysis import analyse
+from explorer.model.loader import ARCHITECTURES_DIR, builtin_paths, load_catalog, load_pattern
 
 PATHS = builtin_paths(ARCHITECTURES_DIR)
 CASE_STUDIES = {

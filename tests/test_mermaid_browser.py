@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer.analysis import analyse
-from explorer.loader import builtin_paths, load_pattern
-from explorer.mermaid import to_mermaid, view_ids, view_nodes
+from explorer.engine.analysis import analyse
+from explorer.model.loader import builtin_paths, load_pattern
+from explorer.render.mermaid import to_mermaid, view_ids, view_nodes
 from tests.conftest import CHROMIUM_ARGS, browser_unavailable, chromium_path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlparse
 
 from conftest import wait_for_app
 
-from explorer import compare, study
-from explorer.library import load
+from explorer.model.library import load
+from explorer.study import compare
+from explorer.study import practice as study
 
 PRESET = "candidates_500_vs_2000"
 PATTERN = "two_stage_recommender"

@@ -1,4 +1,4 @@
-"""Closed-form and property tests of explorer.queueing (see shared/reference/queueing.md)."""
+"""Closed-form and property tests of explorer.engine.queueing (see shared/reference/queueing.md)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
-from explorer import queueing as q
-from explorer.errors import ExplorerError
-from explorer.queueing import (
+from explorer.engine import queueing as q
+from explorer.engine.queueing import (
     QueueingError,
     erlang_b,
     erlang_c,
@@ -26,6 +25,7 @@ from explorer.queueing import (
     size_servers,
     station,
 )
+from explorer.errors import ExplorerError
 
 LN100 = math.log(100.0)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import simpy
 
-from explorer import queueing
+from explorer.engine import queueing
 
 
 def test_class_with_the_station_service_is_the_station():

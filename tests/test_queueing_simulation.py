@@ -37,8 +37,8 @@ import numpy as np
 import pytest
 import simpy
 
-from explorer.distributions import Lattice, convolve_all, from_station, horizon_for, maximum
-from explorer.queueing import station
+from explorer.engine.distributions import Lattice, convolve_all, from_station, horizon_for, maximum
+from explorer.engine.queueing import station
 
 WARMUP = 0.02  # fraction of customers dropped at the start (the system starts empty)
 

@@ -3,8 +3,8 @@
 import pytest
 
 from explorer.errors import ScenarioError
-from explorer.loader import ARCHITECTURES_DIR, load_pattern
-from explorer.scenario import check_values, from_query, parse_number, parse_sets
+from explorer.model.loader import ARCHITECTURES_DIR, load_pattern
+from explorer.model.scenario import check_values, from_query, parse_number, parse_sets
 
 RP = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
 

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from explorer import study
-from explorer.analysis import analyse
-from explorer.library import entries, load
+from explorer.engine.analysis import analyse
+from explorer.model.library import entries, load
+from explorer.study import practice as study
 
 PATTERNS = [e.id for e in entries(include_user=False)]
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from explorer import library
 from explorer.errors import PatternError
-from explorer.loader import ARCHITECTURES_DIR
+from explorer.model import library
+from explorer.model.loader import ARCHITECTURES_DIR
 
 GOOD = (ARCHITECTURES_DIR / "batch_vs_online_prediction.yaml").read_text().replace(
     "id: batch_vs_online_prediction", "id: my_batch")

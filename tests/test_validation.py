@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from explorer.errors import PatternError
-from explorer.loader import load_pattern, load_pattern_text
-from explorer.yamlio import MAX_FILE_BYTES, load_text
+from explorer.model.loader import load_pattern, load_pattern_text
+from explorer.model.yamlio import MAX_FILE_BYTES, load_text
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "invalid").glob("*.yaml"))
 

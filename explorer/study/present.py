@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .library import Entry, entries, user_dir
-from .loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths
-from .models import Parameter
-from .report import Report
-from .scenario import MODES, from_query
-from .units import (
+from explorer.engine.report import Report
+from explorer.model.library import Entry, entries, user_dir
+from explorer.model.loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths
+from explorer.model.pattern import Parameter
+from explorer.model.scenario import MODES, from_query
+from explorer.units import (
     compact,
     format_gb,
     format_ms,
@@ -64,7 +64,7 @@ def library_paths() -> list[Path]:
 
 
 def pattern_entries() -> list[Entry]:
-    """Every pattern for the picker (see :func:`explorer.library.entries`)."""
+    """Every pattern for the picker (see :func:`explorer.model.library.entries`)."""
     return entries()
 
 
@@ -131,7 +131,7 @@ def slider_spec(q: Parameter, current: float | None = None) -> SliderSpec:
 
     Examples
     --------
-    >>> from explorer.models import Parameter
+    >>> from explorer.model.pattern import Parameter
     >>> q = Parameter(name="peak_qps", label="Peak QPS", unit="req/s", default=20000, min=100, max=2e6,
     ...               scale="log", integer=True, source="assumption")
     >>> s = slider_spec(q)
@@ -218,7 +218,7 @@ def read_query(rp: ResolvedPattern, query: Mapping[str, object]) -> PageState:
     if mode not in MODES:
         notices.append(f"Link value ignored — mode={mode!r} is not one of {', '.join(MODES)}; using provisioned.")
         mode = "provisioned"
-    from .diagram import views
+    from explorer.render.diagram import views
     view_ids = [v.id for v in views(rp)]
     view = flat.get("view", view_ids[0])
     if view not in view_ids:

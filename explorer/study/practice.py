@@ -1,13 +1,13 @@
 """Study: the 7-step walk-through of a pattern's notes, "find the bottleneck" puzzles and
 back-of-the-envelope questions, all generated from the pattern and the engine.
 
-Every answer is a figure the engine computed (:class:`~explorer.report.Figure`), so the
+Every answer is a figure the engine computed (:class:`~explorer.engine.report.Figure`), so the
 explanation shown after an answer is that figure's trace. Generation is deterministic
 given a seed: the same pattern and seed give the same scenario and questions.
 
 Examples
 --------
->>> from explorer.library import load
+>>> from explorer.model.library import load
 >>> rp = load("two_stage_recommender")
 >>> qs = generate_questions(rp, seed=3, n=4)
 >>> [q.id for q in qs] == [q.id for q in generate_questions(rp, seed=3, n=4)]
@@ -24,13 +24,13 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .analysis import HOURS_PER_MONTH, USABLE_MEMORY_FRACTION, analyse
-from .errors import ExplorerError, ScenarioError
-from .expressions import evaluate
-from .loader import ResolvedPattern
-from .models import Parameter
-from .report import ComponentReport, Figure, Report, fmt
-from .scenario import check_values, parse_number
+from explorer.engine.analysis import HOURS_PER_MONTH, USABLE_MEMORY_FRACTION, analyse
+from explorer.engine.report import ComponentReport, Figure, Report, fmt
+from explorer.errors import ExplorerError, ScenarioError
+from explorer.model.expressions import evaluate
+from explorer.model.loader import ResolvedPattern
+from explorer.model.pattern import Parameter
+from explorer.model.scenario import check_values, parse_number
 
 # --------------------------------------------------------------------------- the 7 steps
 
@@ -41,7 +41,7 @@ class StepInfo:
 
     number: int
     key: str
-    """Field of :class:`explorer.models.Notes`."""
+    """Field of :class:`explorer.model.pattern.Notes`."""
     title: str
     prompt: str
     """What to ask yourself at this step."""

@@ -1,7 +1,7 @@
 """Plotly figures of a report: latency waterfall, utilisation, scaling curves, cost breakdown.
 
 Pure functions: each takes engine objects and returns a ``plotly.graph_objects.Figure``
-(no rendering, no files). Colours follow :mod:`explorer.diagram` so a component
+(no rendering, no files). Colours follow :mod:`explorer.render.diagram` so a component
 looks the same in the diagram and in the charts.
 """
 
@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from .diagram import NEUTRAL_FILL, SATURATED_BORDER, SATURATED_FILL, utilization_fill
-from .units import compact, format_ms, format_percent, format_quantity, format_usd
+from explorer.render.diagram import NEUTRAL_FILL, SATURATED_BORDER, SATURATED_FILL, utilization_fill
+from explorer.units import compact, format_ms, format_percent, format_quantity, format_usd
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .report import Report
-    from .sweep import Sweep
+    from explorer.engine.report import Report
+    from explorer.engine.sweep import Sweep
 
 HARDWARE_COLORS = {"cpu": "#4c78a8", "gpu": "#e45756", "managed": "#72b7b2", "none": "#bab0ac"}
 STORAGE_COLOR = "#b279a2"

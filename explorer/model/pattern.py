@@ -1,8 +1,8 @@
 """Pydantic models of the catalog and pattern files.
 
 Files are validated against these models (``extra="forbid"``, frozen), then
-cross-checked by :mod:`explorer.loader` (ids, connections, cycles, ranges).
-``Pattern.model_json_schema()`` is committed as ``schema/pattern.schema.json``.
+cross-checked by :mod:`explorer.model.loader` (ids, connections, cycles, ranges).
+``Pattern.model_json_schema()`` is committed as ``explorer/model/pattern.schema.json`` (see :mod:`explorer.model.schema`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ between the last healthy and the first saturated point.
 
 Examples
 --------
->>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+>>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
 >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
 >>> s = sweep(rp, rp.defaults(), "provisioned", "peak_qps", points=8)
 >>> len(s.points), s.points[0].x, s.points[-1].x
@@ -22,11 +22,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .analysis import analyse
-from .errors import ExplorerError
-from .loader import ResolvedPattern
-from .models import Parameter
-from .units import log_space
+from explorer.engine.analysis import analyse
+from explorer.errors import ExplorerError
+from explorer.model.loader import ResolvedPattern
+from explorer.model.pattern import Parameter
+from explorer.units import log_space
 
 DEFAULT_POINTS = 24
 KNEE_STEPS = 12
@@ -75,7 +75,7 @@ def traffic_parameter(rp: ResolvedPattern) -> str | None:
 
     Examples
     --------
-    >>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
     >>> traffic_parameter(load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml"))
     'peak_qps'
     """

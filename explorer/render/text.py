@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .report import Report, fmt
+from explorer.engine.report import Report, fmt
 
 
 def _ms(v: float | None) -> str:

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import ScenarioError
-from .loader import ResolvedPattern
+from explorer.errors import ScenarioError
+from explorer.model.loader import ResolvedPattern
 
 Mode = Literal["provisioned", "autosize"]
 MODES: tuple[str, ...] = ("provisioned", "autosize")

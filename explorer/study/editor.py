@@ -2,9 +2,9 @@
 
 The editor page keeps a draft (YAML text) and calls :func:`check_draft` on every rerun.
 Validation, size and alias limits and the refusal of object-building tags are the
-loader's (:mod:`explorer.yamlio`, :mod:`explorer.loader`); this module only gathers their
+loader's (:mod:`explorer.model.yamlio`, :mod:`explorer.model.loader`); this module only gathers their
 messages for display. Nothing in a pattern file is ever executed. Saving goes through
-:func:`explorer.library.save_user_pattern` (atomic; an invalid draft writes nothing).
+:func:`explorer.model.library.save_user_pattern` (atomic; an invalid draft writes nothing).
 
 Examples
 --------
@@ -22,10 +22,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ExplorerError, LocatedError, PatternError
-from .library import save_user_pattern, user_dir
-from .loader import ARCHITECTURES_DIR, ResolvedPattern, load_pattern_text
-from .yamlio import MAX_FILE_BYTES, MAX_NODES
+from explorer.errors import ExplorerError, LocatedError, PatternError
+from explorer.model.library import save_user_pattern, user_dir
+from explorer.model.loader import ARCHITECTURES_DIR, ResolvedPattern, load_pattern_text
+from explorer.model.schema import schema_text  # noqa: F401 - the editor page offers it for download
+from explorer.model.yamlio import MAX_FILE_BYTES, MAX_NODES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STARTER = TEMPLATES_DIR / "starter.yaml"
@@ -226,17 +227,10 @@ def download_name(text: str) -> str:
 
 
 def save_draft(text: str, *, overwrite: bool = True) -> Path:
-    """Save a valid draft atomically to the user folder (see :func:`explorer.library.save_user_pattern`)."""
+    """Save a valid draft atomically to the user folder (see :func:`explorer.model.library.save_user_pattern`)."""
     return save_user_pattern(text, overwrite=overwrite)
 
 
 def saved_path(pattern_id: str) -> Path:
     """Where a user pattern with this id is (or would be) saved."""
     return user_dir() / f"{pattern_id}.yaml"
-
-
-def schema_text() -> str:
-    """The JSON Schema of a pattern file, as committed in ``explorer/pattern.schema.json``."""
-    from .cli import schema_text as _schema_text
-
-    return _schema_text()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .loader import ResolvedPattern
+    from explorer.model.loader import ResolvedPattern
 
 
 def build_graph(rp: ResolvedPattern) -> nx.MultiDiGraph:
@@ -18,7 +18,7 @@ def build_graph(rp: ResolvedPattern) -> nx.MultiDiGraph:
 
     Examples
     --------
-    >>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
     >>> G = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml").graph
     >>> G.nodes["api"]["tier"]
     'online'

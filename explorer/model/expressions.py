@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Union
 
-from .errors import ExpressionError
+from explorer.errors import ExpressionError
 
 Quantity = Union[float, int, str]
 """A number, a parameter name, or an expression such as ``candidates / 10``."""

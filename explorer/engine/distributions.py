@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import fft as sfft
 
-from explorer.queueing import QueueingError, ResponseTime, StationFigures, response_time
+from explorer.engine.queueing import QueueingError, ResponseTime, StationFigures, response_time
 
 __all__ = [
     "Lattice",
@@ -329,7 +329,7 @@ def from_station(lattice: Lattice, fig: StationFigures) -> Dist:
     """The response time of a stable station on ``lattice``, with its mean kept exactly.
 
     Mass at point ``j`` is ``E[hat_j(T)]``, from the closed-form stop-loss transforms
-    of :mod:`explorer.queueing`; mass beyond the horizon goes to ``overflow``.
+    of :mod:`explorer.engine.queueing`; mass beyond the horizon goes to ``overflow``.
 
     Raises
     ------

@@ -17,12 +17,12 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, ValidationError
 
-from . import expressions
-from .errors import CatalogError, ExpressionError, LocatedError, PatternError
-from .models import Catalog, ComponentType, Pattern
-from .yamlio import Located, format_path, load_file, load_text
+from explorer.errors import CatalogError, ExpressionError, LocatedError, PatternError
+from explorer.model import expressions
+from explorer.model.pattern import Catalog, ComponentType, Pattern
+from explorer.model.yamlio import Located, format_path, load_file, load_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 COMPONENTS_DIR = ROOT / "components"
 ARCHITECTURES_DIR = ROOT / "architectures"
 MAX_COMPONENTS = 2_000
@@ -236,7 +236,7 @@ def resolve(doc: Located, catalog: CatalogIndex | None = None, *, expected_id: s
     if errors:
         raise PatternError(errors)
     types = {c.id: catalog[c.type] for c in pattern.components}
-    from .graph import build_graph  # local import: graph depends on this module's types
+    from explorer.model.graph import build_graph  # local import: graph depends on this module's types
     resolved = ResolvedPattern(pattern, types, doc.file, doc, tuple(warnings), user, path)
     object.__setattr__(resolved, "graph", build_graph(resolved))
     return resolved

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import LocatedError, PatternError
+from explorer.errors import LocatedError, PatternError
 
 MAX_FILE_BYTES = 512 * 1024
 """Largest pattern or catalog file accepted, in bytes."""

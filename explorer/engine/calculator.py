@@ -1,8 +1,8 @@
 """Back-of-the-envelope calculator: one queueing station, and a chain of stages with fan-out.
 
-Same engine as the rest of the product: :mod:`explorer.queueing` for a station,
-:mod:`explorer.distributions` for composing stages. Every result is a
-:class:`~explorer.report.Figure` with its formula and inputs.
+Same engine as the rest of the product: :mod:`explorer.engine.queueing` for a station,
+:mod:`explorer.engine.distributions` for composing stages. Every result is a
+:class:`~explorer.engine.report.Figure` with its formula and inputs.
 
 The chain shows why percentiles do not add. Each stage sends the request to ``k``
 branches in parallel (``k = 1`` is a plain call) and waits for all of them; stages run
@@ -31,10 +31,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import distributions as dist
-from . import queueing
-from .errors import ExplorerError, ScenarioError
-from .report import Figure, Input, fmt
+from explorer.engine import distributions as dist
+from explorer.engine import queueing
+from explorer.engine.report import Figure, Input, fmt
+from explorer.errors import ExplorerError, ScenarioError
 
 LATTICE_POINTS = 4096
 """Points of the time lattice the chain is composed on (as in the capacity analysis)."""

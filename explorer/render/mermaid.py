@@ -21,8 +21,8 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .loader import ResolvedPattern
-    from .report import Report
+    from explorer.engine.report import Report
+    from explorer.model.loader import ResolvedPattern
 
 MERMAID_KEYWORDS = frozenset({
     "end", "graph", "flowchart", "subgraph", "style", "class", "classdef", "click", "linkstyle",
@@ -91,13 +91,13 @@ def mermaid_text(text: str, max_len: int = 400) -> str:
 
 def view_ids(rp: ResolvedPattern) -> list[str]:
     """The pattern's view ids, as the diagram offers them (overview first)."""
-    from .diagram import views
+    from explorer.render.diagram import views
     return [v.id for v in views(rp)]
 
 
 def view_title(rp: ResolvedPattern, view: str) -> str:
     """The title of a view (its id when unknown)."""
-    from .diagram import views
+    from explorer.render.diagram import views
     return next((v.title for v in views(rp) if v.id == view), view)
 
 
@@ -109,8 +109,8 @@ def view_nodes(rp: ResolvedPattern, view: str = "overview") -> list[str]:
     ExportError
         For an unknown view, naming the valid ones.
     """
-    from .diagram import views
-    from .export import ExportError
+    from explorer.export import ExportError
+    from explorer.render.diagram import views
     specs = views(rp)
     for v in specs:
         if v.id == view:
@@ -135,7 +135,7 @@ def _unique_ids(raw_ids: list[str], reserved: set[str]) -> dict[str, str]:
 def node_text(rp: ResolvedPattern, n: str, c, colored: bool, top: bool = False) -> str:
     """A component's label as the diagram shows it: name, size, and (coloured) utilisation, p99 and status
     (⚠ on the top bottleneck)."""
-    from .units import compact, format_ms, format_percent
+    from explorer.units import compact, format_ms, format_percent
     lines = [rp.graph.nodes[n]["label"]]
     if c is None:
         return lines[0]
@@ -162,7 +162,7 @@ def node_text(rp: ResolvedPattern, n: str, c, colored: bool, top: bool = False) 
 
 def edge_text(rp: ResolvedPattern, report: Report | None, u: str, v: str, label: str, e) -> str:
     """An edge's label and its traffic (``20k/s × 500``), as the diagram shows them."""
-    from .units import compact, format_rate
+    from explorer.units import compact, format_rate
     parts = [label] if label else []
     if e is not None and report is not None:
         rate = e.calls_per_s
@@ -202,13 +202,13 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, view: str = "o
 
     Examples
     --------
-    >>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
     >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
     >>> text = to_mermaid(rp)
     >>> text.splitlines()[0], 'api["Recommendation API"]' in text
     ('flowchart LR', True)
     """
-    from . import diagram as dg
+    from explorer.render import diagram as dg
     th = dg.THEMES.get(theme, dg.THEMES["light"])
     G = rp.graph
     nodes = view_nodes(rp, view)

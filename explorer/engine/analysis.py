@@ -1,7 +1,7 @@
 """Capacity analysis: traffic → sizing → queueing → end-to-end latency → memory → cost → bottlenecks.
 
 Pure functions over a resolved pattern and a scenario; every figure carries
-its trace (:class:`explorer.report.Figure`). Saturation is a state, not an
+its trace (:class:`explorer.engine.report.Figure`). Saturation is a state, not an
 error: saturated stations report utilisation but no latency.
 """
 
@@ -16,14 +16,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from . import distributions as dist
-from . import queueing
-from .errors import ExpressionError, ScenarioError
-from .expressions import evaluate
-from .graph import propagation_order, request_path
-from .loader import ResolvedPattern
-from .models import Connection
-from .report import (
+from explorer.engine import distributions as dist
+from explorer.engine import queueing
+from explorer.engine.report import (
     BatchJobReport,
     Bottleneck,
     ComponentReport,
@@ -36,7 +31,12 @@ from .report import (
     Totals,
     fmt,
 )
-from .scenario import MODES, check_values
+from explorer.errors import ExpressionError, ScenarioError
+from explorer.model.expressions import evaluate
+from explorer.model.graph import propagation_order, request_path
+from explorer.model.loader import ResolvedPattern
+from explorer.model.pattern import Connection
+from explorer.model.scenario import MODES, check_values
 
 HOURS_PER_MONTH = 730.0
 """Hours in an average month (8,760 / 12)."""
@@ -88,7 +88,7 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     Parameters
     ----------
     rp : ResolvedPattern
-        From :func:`explorer.loader.load_pattern`.
+        From :func:`explorer.model.loader.load_pattern`.
     values : mapping, optional
         Parameter values; missing ones take their defaults. Out-of-range values raise ScenarioError.
     mode : {"provisioned", "autosize"}
@@ -96,7 +96,7 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
 
     Examples
     --------
-    >>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
     >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
     >>> r = analyse(rp, {"peak_qps": 20000})
     >>> r.end_to_end.meets_target

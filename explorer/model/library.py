@@ -12,9 +12,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ExplorerError, LocatedError, PatternError
-from .loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths, load_pattern, load_pattern_text
-from .yamlio import MAX_FILE_BYTES
+from explorer.errors import ExplorerError, LocatedError, PatternError
+from explorer.model.loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths, load_pattern, load_pattern_text
+from explorer.model.yamlio import MAX_FILE_BYTES
 
 USER_DIR_ENV = "ARCH_EXPLORER_USER_DIR"
 

@@ -2,12 +2,12 @@
 scaling sweeps to overlay, ready-made presets worth studying, and the URL state of the Compare page.
 
 A *side* is a pattern, its parameter values and a mode. Both sides may use the same pattern
-(one design, two sets of values) or two patterns. Every difference is a :class:`~explorer.report.Figure`
+(one design, two sets of values) or two patterns. Every difference is a :class:`~explorer.engine.report.Figure`
 with its formula (``B − A``) and its inputs, like every other number the product shows.
 
 Examples
 --------
->>> from explorer.library import load
+>>> from explorer.model.library import load
 >>> a = Side("two_stage_recommender", {"candidates": 500})
 >>> b = Side("two_stage_recommender", {"candidates": 2000})
 >>> cmp = compare_sides(a, b, load)
@@ -24,13 +24,13 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .analysis import analyse
-from .errors import ExplorerError, ScenarioError
-from .loader import ResolvedPattern
-from .report import Figure, Input, Report, fmt
-from .scenario import MODES, check_values, from_query
-from .sweep import Sweep, sweep, traffic_parameter
-from .units import compact, format_gb, format_ms, format_percent, format_usd
+from explorer.engine.analysis import analyse
+from explorer.engine.report import Figure, Input, Report, fmt
+from explorer.engine.sweep import Sweep, sweep, traffic_parameter
+from explorer.errors import ExplorerError, ScenarioError
+from explorer.model.loader import ResolvedPattern
+from explorer.model.scenario import MODES, check_values, from_query
+from explorer.units import compact, format_gb, format_ms, format_percent, format_usd
 
 SIDES = ("a", "b")
 
@@ -470,7 +470,7 @@ def compare_sides(a: Side, b: Side, load: Callable[[str], ResolvedPattern]) -> C
 
 def sweep_parameters(rp_a: ResolvedPattern, rp_b: ResolvedPattern) -> tuple[str | None, str | None]:
     """The parameter each side's scaling curve sweeps: the same name on both sides when A's traffic
-    parameter exists in B, else each side's own (:func:`explorer.sweep.traffic_parameter`)."""
+    parameter exists in B, else each side's own (:func:`explorer.engine.sweep.traffic_parameter`)."""
     na, nb = traffic_parameter(rp_a), traffic_parameter(rp_b)
     if na is not None and any(q.name == na for q in rp_b.pattern.parameters):
         nb = na
@@ -479,7 +479,7 @@ def sweep_parameters(rp_a: ResolvedPattern, rp_b: ResolvedPattern) -> tuple[str 
 
 def sweep_pair(rp_a: ResolvedPattern, a: Side, rp_b: ResolvedPattern, b: Side,
                points: int = 16) -> tuple[Sweep | None, Sweep | None]:
-    """Both sides' scaling curves (:func:`explorer.sweep.sweep`), each over its parameter's declared range."""
+    """Both sides' scaling curves (:func:`explorer.engine.sweep.sweep`), each over its parameter's declared range."""
     na, nb = sweep_parameters(rp_a, rp_b)
     sa = sweep(rp_a, check_values(rp_a, a.values), a.mode, na, points) if na else None
     sb = sweep(rp_b, check_values(rp_b, b.values), b.mode, nb, points) if nb else None

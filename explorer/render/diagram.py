@@ -24,8 +24,8 @@ a slider moves: only label text and colours change. ``rankdir`` is fixed.
 
 Examples
 --------
->>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
->>> from explorer.analysis import analyse
+>>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
+>>> from explorer.engine.analysis import analyse
 >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
 >>> dot = to_dot(rp, analyse(rp))
 >>> dot.startswith("digraph two_stage_recommender {")
@@ -45,11 +45,11 @@ from typing import TYPE_CHECKING
 import graphviz
 import networkx as nx
 
-from .units import compact, format_ms, format_percent, format_rate
+from explorer.units import compact, format_ms, format_percent, format_rate
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .loader import ResolvedPattern
-    from .report import ComponentReport, Report
+    from explorer.engine.report import ComponentReport, Report
+    from explorer.model.loader import ResolvedPattern
 
 VIEWS_DERIVED = ("overview", "serving", "offline")
 
@@ -129,7 +129,7 @@ def views(rp: ResolvedPattern) -> list[ViewSpec]:
 
     Examples
     --------
-    >>> from explorer.loader import load_pattern, ARCHITECTURES_DIR
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
     >>> [v.id for v in views(load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml"))]
     ['overview', 'serving', 'offline']
     """
