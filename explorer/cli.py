@@ -12,20 +12,16 @@ import sys
 from collections.abc import Sequence
 
 from explorer.engine import queueing
-from explorer.engine.report import fmt
-from explorer.errors import ExplorerError, PatternError
+from explorer.errors import ExplorerError, PatternError, UsageError
 from explorer.model.loader import builtin_paths, find_pattern_path, load_catalog, load_pattern
 from explorer.model.scenario import parse_number, parse_sets
 from explorer.model.schema import schema_text
+from explorer.units import fmt
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-class UsageError(ExplorerError):
-    """A bad command-line argument (exit 2)."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -76,3 +76,11 @@ class ExpressionError(ExplorerError):
 
 class ScenarioError(ExplorerError):
     """A scenario value (slider, URL, CLI ``--set``) is unknown or out of range."""
+
+
+class ExportError(ExplorerError):
+    """An export could not be produced (bad option, render failure); the message says why."""
+
+
+class UsageError(ExplorerError):
+    """A bad command-line argument (exit 2)."""

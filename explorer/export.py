@@ -29,20 +29,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, ExportError
 from explorer.render.mermaid import to_mermaid, view_ids, view_nodes, view_title
 
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import Figure, Report
     from explorer.model.loader import ResolvedPattern
 
-__all__ = ["ExportError", "FORMATS", "RENDER_LOCK", "render_dot", "render_svg", "render_png", "render_pdf",
+__all__ = ["FORMATS", "RENDER_LOCK", "render_dot", "render_svg", "render_png", "render_pdf",
            "to_dot", "to_mermaid", "study_note_markdown", "analysis_json", "study_pack", "filename", "export",
            "view_ids", "view_nodes", "DPI_CHOICES", "DEFAULT_DPI"]
 
-
-class ExportError(ExplorerError):
-    """An export could not be produced (bad option, render failure); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -296,7 +293,7 @@ def _escape_outside_code(line: str) -> str:
 
 
 def _fmt(v) -> str:
-    from explorer.engine.report import fmt
+    from explorer.units import fmt
     return fmt(v)
 
 

@@ -15,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from explorer.errors import ExplorerError, PatternError
-from explorer.export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, ExportError, export, filename, view_ids
+from explorer.errors import ExplorerError, ExportError, PatternError
+from explorer.export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, export, filename, view_ids
 
 
 class ExportUsageError(ExplorerError):

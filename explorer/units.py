@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 _SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 NICE_MANTISSAS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
@@ -217,3 +218,22 @@ def log_space(lo: float, hi: float, points: int) -> list[float]:
         return [float(lo)]
     a, b = math.log10(lo), math.log10(hi)
     return [float(f"{10 ** (a + (b - a) * i / (points - 1)):.12g}") for i in range(points)]
+
+
+def fmt(value: Any) -> str:
+    """Compact, stable number formatting for traces and labels."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value == int(value) and abs(value) < 1e15:
+            return f"{int(value):,}"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        if abs(value) >= 1:
+            return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+        return f"{value:.3g}"
+    return str(value)

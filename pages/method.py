@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.engine.analysis import HOURS_PER_MONTH, LATTICE_POINTS, USABLE_MEMORY_FRACTION
-from explorer.engine.report import fmt
+from explorer.units import fmt
 from pages import ui
 
 ui.use_app_navigation()

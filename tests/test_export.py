@@ -19,7 +19,7 @@ import pytest
 from explorer import export as ex
 from explorer.cli import main
 from explorer.engine.analysis import analyse
-from explorer.export import ExportError
+from explorer.errors import ExportError
 from explorer.model.loader import builtin_paths, load_pattern
 from explorer.render.mermaid import MERMAID_KEYWORDS, mermaid_id, mermaid_text, view_nodes
 

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 
 from explorer.engine import distributions as dist
 from explorer.engine import queueing
-from explorer.engine.report import Figure, Input, fmt
+from explorer.engine.report import Figure, Input
 from explorer.errors import ExplorerError, ScenarioError
+from explorer.units import fmt
 
 LATTICE_POINTS = 4096
 """Points of the time lattice the chain is composed on (as in the capacity analysis)."""

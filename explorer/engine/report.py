@@ -11,6 +11,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from explorer.units import fmt
+
 Status = str  # "ok" | "hot" | "saturated" | "infeasible" | "external" | "idle"
 
 STATUS_ORDER = {"saturated": 0, "infeasible": 1, "hot": 2, "ok": 3, "idle": 4, "external": 5}
@@ -56,25 +58,6 @@ class Figure:
         if self.note:
             text += f". {self.note}"
         return text
-
-
-def fmt(value: Any) -> str:
-    """Compact, stable number formatting for traces and labels."""
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        if value == int(value) and abs(value) < 1e15:
-            return f"{int(value):,}"
-        if abs(value) >= 100:
-            return f"{value:,.0f}"
-        if abs(value) >= 1:
-            return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
-        return f"{value:.3g}"
-    return str(value)
 
 
 @dataclass(slots=True)

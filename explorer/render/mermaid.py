@@ -20,6 +20,8 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from explorer.errors import ExportError
+
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import Report
     from explorer.model.loader import ResolvedPattern
@@ -109,7 +111,6 @@ def view_nodes(rp: ResolvedPattern, view: str = "overview") -> list[str]:
     ExportError
         For an unknown view, naming the valid ones.
     """
-    from explorer.export import ExportError
     from explorer.render.diagram import views
     specs = views(rp)
     for v in specs:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from explorer.engine.report import Report, fmt
+from explorer.engine.report import Report
+from explorer.units import fmt
 
 
 def _ms(v: float | None) -> str:

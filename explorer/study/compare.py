@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from explorer.engine.analysis import analyse
-from explorer.engine.report import Figure, Input, Report, fmt
+from explorer.engine.report import Figure, Input, Report
 from explorer.engine.sweep import Sweep, sweep, traffic_parameter
 from explorer.errors import ExplorerError, ScenarioError
 from explorer.model.loader import ResolvedPattern
 from explorer.model.scenario import MODES, check_values, from_query
-from explorer.units import compact, format_gb, format_ms, format_percent, format_usd
+from explorer.units import compact, fmt, format_gb, format_ms, format_percent, format_usd
 
 SIDES = ("a", "b")
 

@@ -25,12 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from explorer.engine.analysis import HOURS_PER_MONTH, USABLE_MEMORY_FRACTION, analyse
-from explorer.engine.report import ComponentReport, Figure, Report, fmt
+from explorer.engine.report import ComponentReport, Figure, Report
 from explorer.errors import ExplorerError, ScenarioError
 from explorer.model.expressions import evaluate
 from explorer.model.loader import ResolvedPattern
 from explorer.model.pattern import Parameter
 from explorer.model.scenario import check_values, parse_number
+from explorer.units import fmt
 
 # --------------------------------------------------------------------------- the 7 steps
 
