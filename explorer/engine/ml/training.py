@@ -111,7 +111,7 @@ def training_run(examples: float, epochs: float, *, flops_per_example: float | N
     --------
     >>> t = training_run(1e9, 1, flops_per_example=6e9, gpus=8)  # 6 × 100M parameters × 10 tokens
     >>> round(t.gpu_hours, 2), round(t.wall_clock_hours, 3), round(t.cost_usd, 2)
-    (13.35, 1.669, 54.76)
+    (13.35, 1.669, 54.75)
     >>> training_run(1e9, 1)
     Traceback (most recent call last):
     ...
