@@ -26,7 +26,7 @@ refreshed daily.
 >>> round(p.job_hours, 2), p.kv_storage_gb, round(p.staleness_mean_hours, 2), round(p.staleness_max_hours, 2)
 (10.42, 480.0, 22.42, 34.42)
 >>> round(p.cost_usd_month)
-13126
+13127
 """
 
 from __future__ import annotations
