@@ -19,3 +19,33 @@ or infinite (an unbounded quantity is reported as a ``saturated`` or
 ``fits``/``feasible`` flag instead). This package sits on the *engine* floor:
 it imports :mod:`explorer.engine.report`, :mod:`explorer.errors` and nothing above.
 """
+
+from explorer.engine.ml.ann import brute_force_scan, index_memory, query_cost, shards_for
+from explorer.engine.ml.batch_online import cost_vs_staleness, precompute
+from explorer.engine.ml.features import ranker_feature_payload, streaming_freshness
+from explorer.engine.ml.gpu import GPUS, dynamic_batching, gpus_needed, model_memory
+from explorer.engine.ml.logs import drift_monitoring, event_logging, label_delay
+from explorer.engine.ml.traffic import traffic_from_users
+from explorer.engine.ml.training import dataset_size, retraining, training_run
+
+__all__ = [
+    "GPUS",
+    "brute_force_scan",
+    "cost_vs_staleness",
+    "dataset_size",
+    "drift_monitoring",
+    "dynamic_batching",
+    "event_logging",
+    "gpus_needed",
+    "index_memory",
+    "label_delay",
+    "model_memory",
+    "precompute",
+    "query_cost",
+    "ranker_feature_payload",
+    "retraining",
+    "shards_for",
+    "streaming_freshness",
+    "traffic_from_users",
+    "training_run",
+]
