@@ -258,6 +258,19 @@ class Shards:
 def shards_for(index_gb: float, node_memory_gb: float, usable_fraction: float = USABLE_NODE_FRACTION) -> Shards:
     """Shards for an index: ``⌈index ÷ (node memory × usable share)⌉``.
 
+    Parameters
+    ----------
+    index_gb : float
+        Index size, GB (> 0), e.g. :attr:`IndexMemory.total_gb`.
+    node_memory_gb : float
+        RAM of one node, GB (> 0).
+    usable_fraction : float, default :data:`USABLE_NODE_FRACTION`
+        Share of that RAM the index may fill, in (0, 1].
+
+    Returns
+    -------
+    Shards
+
     Examples
     --------
     >>> s = shards_for(512, 256, 0.7)
@@ -427,6 +440,22 @@ class ScanCost:
 def brute_force_scan(num_vectors: float, dim: int, memory_bandwidth_gb_s: float = MEMORY_BANDWIDTH_GB_S,
                      bytes_per_float: int = BYTES_PER_FLOAT, shards: int = 1) -> ScanCost:
     """Time to scan every vector once per query: ``n·d·bytes ÷ bandwidth``, the "why ANN" number.
+
+    Parameters
+    ----------
+    num_vectors : float
+        Vectors in the whole index (> 0).
+    dim : int
+        Embedding dimension (whole, ≥ 1).
+    memory_bandwidth_gb_s : float, default :data:`MEMORY_BANDWIDTH_GB_S`
+        Read bandwidth of one scanning thread, GB/s (> 0).
+    bytes_per_float : int, default 4
+    shards : int, default 1
+        Shards scanned in parallel; the time is per shard.
+
+    Returns
+    -------
+    ScanCost
 
     Examples
     --------

@@ -219,6 +219,18 @@ def cost_vs_staleness(users: float, predictions_per_user: float, per_prediction_
                       kv_price_per_gb_month: float = KV_PRICE_PER_GB_MONTH) -> tuple[StalenessPoint, ...]:
     """:func:`precompute` across refresh intervals: (refresh, staleness, cost) points for a chart.
 
+    Parameters
+    ----------
+    refresh_hours_values : sequence of float, default :data:`DEFAULT_REFRESH_HOURS`
+        Refresh intervals to evaluate, h (each > 0; at least one).
+    others
+        As for :func:`precompute`.
+
+    Returns
+    -------
+    tuple of StalenessPoint
+        One point per refresh interval, in the order given.
+
     Examples
     --------
     >>> pts = cost_vs_staleness(300e6, 100, 2, 200, 8, 16, refresh_hours_values=(6, 24, 168))

@@ -62,6 +62,24 @@ def ranker_feature_payload(candidates: float, features_per_candidate: float,
         transfer ms   = bytes/request × 8 ÷ (Gbit/s × 1e9) × 1,000
         link use      = MB/s × 8 ÷ 1,000 ÷ hosts ÷ Gbit/s
 
+    Parameters
+    ----------
+    candidates : float
+        Candidates scored per request (≥ 0).
+    features_per_candidate : float
+        Feature values fetched per candidate (≥ 0).
+    bytes_per_feature : float, default :data:`BYTES_PER_FEATURE`
+    qps : float, default 0
+        Requests per second into the ranker tier (≥ 0).
+    bandwidth_gbit_s : float, default :data:`BANDWIDTH_GBIT_S`
+        Link of one ranker host, Gbit/s (> 0).
+    ranker_hosts : int, default 1
+        Hosts sharing the traffic.
+
+    Returns
+    -------
+    FeaturePayload
+
     Examples
     --------
     >>> ranker_feature_payload(500, 200, 4, 10_000, 10, ranker_hosts=4).link_utilization
@@ -123,6 +141,17 @@ def streaming_freshness(window_s: float, pipeline_lag_s: float) -> Freshness:
         mean age = window ÷ 2 + lag,   max age = window + lag
 
     (The window's average event is another ``window ÷ 2`` older.)
+
+    Parameters
+    ----------
+    window_s : float
+        Aggregation window, s (≥ 0).
+    pipeline_lag_s : float
+        From window close to the value in the online store, s (≥ 0).
+
+    Returns
+    -------
+    Freshness
 
     Examples
     --------

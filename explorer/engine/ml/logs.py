@@ -55,6 +55,20 @@ def event_logging(events_per_day: float, bytes_per_event: float, retention_days:
                   storage_price_per_gb_month: float = BLOB_PRICE_PER_GB_MONTH) -> EventLogging:
     """GB per day, monthly growth and steady-state storage of an event log.
 
+    Parameters
+    ----------
+    events_per_day : float
+        Logged events per day (≥ 0).
+    bytes_per_event : float
+        Stored bytes per event (≥ 0).
+    retention_days : float
+        Days kept (≥ 0).
+    storage_price_per_gb_month : float, default :data:`BLOB_PRICE_PER_GB_MONTH`
+
+    Returns
+    -------
+    EventLogging
+
     Examples
     --------
     >>> event_logging(86_400, 1000, 30).events_per_s
@@ -111,6 +125,21 @@ def label_delay(label_window_hours: float, join_every_hours: float = 0.0, pipeli
         mean = window + join every ÷ 2 + lag,   max = window + join every + lag
         pending GB = events/day ÷ 24 × max × bytes/event ÷ 1e9
 
+    Parameters
+    ----------
+    label_window_hours : float
+        Time after the event before its label is final, h (≥ 0).
+    join_every_hours : float, default 0
+        Period of the label-join batch, h (≥ 0; 0 for a streaming join).
+    pipeline_lag_hours : float, default 0
+        From join to training table, h (≥ 0).
+    events_per_day, bytes_per_event : float, default 0
+        For the size of the events held while they wait (≥ 0).
+
+    Returns
+    -------
+    LabelDelay
+
     Examples
     --------
     >>> d = label_delay(label_window_hours=0.5, join_every_hours=1, pipeline_lag_hours=0.25,
@@ -158,6 +187,22 @@ def drift_monitoring(features: float, windows_per_day: float, checks_per_window:
         checks/day = features × windows/day × checks/window
         CPU-h/day  = checks/day × ms/check ÷ 3,600,000
         cost/month = CPU-h/day × 30.4 × price
+
+    Parameters
+    ----------
+    features : float
+        Monitored input features and outputs (≥ 0).
+    windows_per_day : float
+        Comparison windows per day, e.g. 24 for hourly (≥ 0).
+    checks_per_window : float
+        Tests per feature and window, e.g. PSI, KS, null rate (≥ 0).
+    cost_ms_per_check : float
+        CPU per test, ms (> 0).
+    cpu_price_per_hour : float, default :data:`CPU_PRICE_PER_HOUR`
+
+    Returns
+    -------
+    DriftMonitoring
 
     Examples
     --------

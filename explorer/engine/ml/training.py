@@ -57,6 +57,19 @@ class DatasetSize:
 def dataset_size(events_per_day: float, bytes_per_event: float, retention_days: float) -> DatasetSize:
     """Bytes and examples of a training set built from ``retention_days`` of events.
 
+    Parameters
+    ----------
+    events_per_day : float
+        Logged events (one example each) per day (≥ 0).
+    bytes_per_event : float
+        Stored bytes per example (≥ 0).
+    retention_days : float
+        Days of data kept for training (≥ 0).
+
+    Returns
+    -------
+    DatasetSize
+
     Examples
     --------
     >>> d = dataset_size(events_per_day=4e9, bytes_per_event=500, retention_days=30)
@@ -106,6 +119,26 @@ def training_run(examples: float, epochs: float, *, flops_per_example: float | N
               = examples × epochs × ms/example ÷ 1,000
         wall-clock = GPU-hours ÷ GPUs        (perfect data-parallel scaling: a lower bound)
         cost = GPU-hours × price per GPU-hour
+
+    Parameters
+    ----------
+    examples : float
+        Training examples per epoch (≥ 0).
+    epochs : float
+        Passes over the data (> 0).
+    flops_per_example, per_example_ms : float, optional
+        Exactly one: training FLOPs per example, or measured GPU ms per example.
+    gpu_flops : float, default :data:`GPU_FLOPS`
+        Peak dense FLOP/s of one GPU.
+    mfu : float, default :data:`MFU`
+        Achieved share of the peak, in (0, 1].
+    gpus : int, default 1
+        GPUs training in parallel.
+    gpu_price_per_hour : float, default :data:`GPU_PRICE_PER_HOUR`
+
+    Returns
+    -------
+    TrainingRun
 
     Examples
     --------
@@ -184,6 +217,21 @@ def retraining(cadence_hours: float, run_hours: float, deploy_hours: float, cost
         age mean = cadence ÷ 2 + run + deploy + label delay
         age max  = cadence + run + deploy + label delay
         runs/month = 730 h ÷ cadence
+
+    Parameters
+    ----------
+    cadence_hours : float
+        Time between retrains, h (> 0).
+    run_hours, deploy_hours : float
+        Training wall-clock and time to evaluate and roll out, h (≥ 0).
+    cost_per_run_usd : float
+        Cost of one run, USD (≥ 0), e.g. :attr:`TrainingRun.cost_usd`.
+    label_delay_hours : float, default 0
+        Age of the newest labelled data when a run starts, h (≥ 0).
+
+    Returns
+    -------
+    Retraining
 
     Examples
     --------
