@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -19,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from explorer.engine import queueing  # noqa: E402
 from explorer.engine.analysis import analyse  # noqa: E402
 from explorer.model.loader import builtin_paths, load_pattern  # noqa: E402
-from tests.generated import generated_pattern  # noqa: E402
+from tests.generated import chain_data, generated_data, generated_pattern  # noqa: E402
 
 
 def median_ms(fn, repeat: int, warmup: int = 1) -> float:
@@ -64,6 +69,43 @@ def engine(quick: bool = False) -> dict:
     return out
 
 
+def _run_s(args: list[str], cwd: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(args, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(cwd)})
+    return time.perf_counter() - t0
+
+
+def cli(quick: bool = False, root: Path = ROOT) -> dict:
+    """``python -m explorer estimate FILE --json`` end to end (subprocess), and the cold start ratio."""
+    out: dict[str, float] = {}
+    repeat = 3 if quick else 5
+    py = sys.executable
+    print(f"== CLI: estimate --json end to end (subprocess, median of {repeat}; code in {root})")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {"generated 2": generated_data(2), "generated 1,000": generated_data(1000),
+                 "chain 300": chain_data(300), "chain 1,900": chain_data(1900)}
+        paths = {}
+        for name, data in files.items():
+            path = Path(tmp) / f"{data['id']}.yaml"
+            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            paths[name] = path
+        times = {}
+        for name, path in paths.items():
+            reps = (1 if quick else 3) if name == "chain 1,900" else repeat
+            times[name] = statistics.median(
+                _run_s([py, "-m", "explorer", "estimate", str(path), "--json"], root) for _ in range(reps))
+            out[f"estimate {name}"] = times[name]
+            extra = times[name] - times["generated 2"]
+            print(f"  {name:<18} {times[name]:7.3f} s   (+{extra:6.3f} s over 2 components)")
+    base = statistics.median(_run_s([py, "-c", "import pydantic, networkx, yaml"], root) for _ in range(repeat))
+    cold = statistics.median(
+        _run_s([py, "-m", "explorer", "estimate", "two_stage_recommender", "--json"], root) for _ in range(repeat))
+    out["cold start ratio"] = cold / base
+    print(f"  cold start: estimate two_stage_recommender {cold:.3f} s vs import pydantic, networkx, yaml "
+          f"{base:.3f} s: ×{cold / base:.2f}")
+    return out
+
+
 def optional(module: str, title: str) -> dict:
     try:
         mod = importlib.import_module(module)
@@ -82,8 +124,14 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--only-engine", action="store_true", help="engine and CLI sections only")
+    ap.add_argument("--code", type=Path, default=ROOT,
+                    help="tree whose CLI to time (e.g. a checkout of another revision, for a baseline)")
     args = ap.parse_args()
     engine(args.quick)
+    cli(args.quick, args.code)
+    if args.only_engine:
+        return 0
     optional("tests.bench_export", "Exports")
     if not args.no_browser:
         optional("tests.bench_browser", "Browser: slider change → updated diagram")
