@@ -912,8 +912,14 @@ def size_servers(
     def stable(c: int) -> bool:
         return a < c and c * mu_per_s - lam > 0.0
 
+    if not a < cap:  # every search below is bounded by cap; a load this large cannot fit under it
+        return Sizing(
+            None, True,
+            f"The load of {a:.4g} Erlangs needs more than max_servers = {cap} servers.",
+            "infeasible",
+        )
     c_stable = max(1, math.floor(a) + 1)
-    while not stable(c_stable):
+    while not stable(c_stable):  # a < cap: float rounding makes this at most a few steps
         c_stable += 1
     c0, binding = c_stable, "stability"
     if u_target is not None:
