@@ -121,10 +121,6 @@ class Lattice:
         """Number of grid points, ``n + 1``."""
         return self.n + 1
 
-    def times_ms(self) -> np.ndarray:
-        """The grid points in milliseconds."""
-        return np.arange(self.n + 1, dtype=float) * self.dt_ms
-
 
 # --------------------------------------------------------------------------- Dist
 

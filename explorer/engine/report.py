@@ -7,15 +7,27 @@ latencies are ``None`` with ``saturated=True`` — a state, never a NaN.
 
 from __future__ import annotations
 
+import enum
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+import numpy as np
+import orjson
 
 from explorer.units import fmt
 
-Status = str  # "ok" | "hot" | "saturated" | "infeasible" | "external" | "idle"
 
-STATUS_ORDER = {"saturated": 0, "infeasible": 1, "hot": 2, "ok": 3, "idle": 4, "external": 5}
+class Status(enum.StrEnum):
+    """State of a component (or of a bottleneck); a ``str``, so ``status == "ok"`` keeps working."""
+
+    OK = "ok"
+    HOT = "hot"
+    SATURATED = "saturated"
+    INFEASIBLE = "infeasible"
+    EXTERNAL = "external"
+    IDLE = "idle"
+    SLOW = "slow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +72,7 @@ class Figure:
         return text
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ComponentReport:
     """Figures for one component in one scenario."""
 
@@ -106,7 +118,7 @@ class ComponentReport:
     """Mean service of request-path calls when they differ from the other calls sharing the queue."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EdgeReport:
     """Traffic on one connection."""
 
@@ -121,7 +133,7 @@ class EdgeReport:
     on_critical_path: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Stage:
     """One component on the critical path, for the latency waterfall."""
 
@@ -134,7 +146,7 @@ class Stage:
     fanout: float
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EndToEnd:
     """The synchronous request path, composed as distributions."""
 
@@ -155,7 +167,7 @@ class EndToEnd:
     figures: dict[str, Figure] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Bottleneck:
     """A ranked problem with a reason and an advice."""
 
@@ -167,7 +179,7 @@ class Bottleneck:
     score: float
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BatchJobReport:
     """A scheduled job: can it finish in its window?"""
 
@@ -182,7 +194,7 @@ class BatchJobReport:
     figures: dict[str, Figure] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Totals:
     """Sums over all components."""
 
@@ -195,7 +207,7 @@ class Totals:
     figures: dict[str, Figure] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     """The whole analysis of one pattern in one scenario."""
 
@@ -230,17 +242,56 @@ class Report:
         return self.components[owner].figures[key]
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (floats finite, saturated latencies None)."""
-        return _clean(asdict(self))
+        """JSON-ready dict (floats finite, saturated latencies None): every field by name, in
+        declaration order, floats rounded to 6 decimals below 10¹⁵, statuses as plain strings."""
+        return _clean(self)
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text: UTF-8 characters kept, indented by 2 (``estimate --json``)."""
+        return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2).decode()
+
+
+def _number(x: float) -> float | None:
+    if not math.isfinite(x):
+        return None
+    return round(x, 6) if abs(x) < 1e15 else x
+
+
+def _figure(f: Figure) -> dict:
+    return {"key": f.key, "label": f.label, "value": _clean(f.value), "unit": f.unit, "formula": f.formula,
+            "inputs": [{"name": i.name, "value": _clean(i.value), "unit": i.unit} for i in f.inputs],
+            "note": f.note}
 
 
 def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
+    """The plain JSON value of ``obj`` (what ``dataclasses.asdict`` then cleaning would give, without copies)."""
+    t = type(obj)
+    if t is float:
+        return _number(obj)
+    if obj is None or t is str or t is int or t is bool:
+        return obj
+    if t is Figure:
+        return _figure(obj)
+    if t is dict:
         return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
+    if t is list or t is tuple:
         return [_clean(v) for v in obj]
-    if isinstance(obj, float):
-        if not math.isfinite(obj):
-            return None
-        return round(obj, 6) if abs(obj) < 1e15 else obj
+    names = _FIELDS.get(t)
+    if names is not None:
+        return {n: _clean(getattr(obj, n)) for n in names}
+    if isinstance(obj, enum.Enum):
+        return _clean(obj.value)
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _number(float(obj))
     return obj
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls))
+    for cls in (Input, Figure, ComponentReport, EdgeReport, Stage, EndToEnd, Bottleneck, BatchJobReport, Totals,
+                Report)
+}

@@ -1,0 +1,115 @@
+"""Pass 4, cost: memory, storage, network and money per component, the component reports, and totals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from explorer.engine.constants import HOURS_PER_MONTH
+from explorer.engine.report import ComponentReport, Figure, Input, Totals
+from explorer.engine.sizing import Sized
+from explorer.engine.traffic import Spec, Traffic
+from explorer.model.loader import ResolvedPattern
+from explorer.units import fmt
+
+
+def cost(rp: ResolvedPattern, tr: Traffic, sized: Mapping[str, Sized]) -> dict[str, ComponentReport]:
+    """The cost pass: every component's report, built once (clients cost nothing)."""
+    return {c.id: component_report(rp, c.id, tr, sized[c.id]) for c in rp.pattern.components}
+
+
+def component_report(rp: ResolvedPattern, cid: str, tr: Traffic, z: Sized) -> ComponentReport:
+    """One component's report: its sizing, then memory, storage, network and cost."""
+    t = rp.types[cid]
+    node = rp.graph.nodes[cid]
+    s = tr.specs[cid]
+    F = dict(z.figures)
+    memory_gb = storage_gb = net = money = 0.0
+    nodes = 0
+    if z.station is not None:
+        nodes = z.shards * z.replicas
+        memory_gb, storage_gb = _memory_storage(F, s, t.data_in, z.replicas)
+        net = _network(F, tr.network.get(cid, ()))
+        money = _cost(F, s, nodes, storage_gb, tr.duty.get(cid))
+        F["nodes"] = Figure("nodes", "Nodes", nodes, "", "shards × replicas per shard",
+                            (Input("shards", z.shards, ""), Input("replicas", z.replicas, "")))
+        F["status"] = z.status_figure
+    st = z.station
+    return ComponentReport(
+        id=cid, label=node["label"], type=t.id, category=t.category, hardware=t.hardware, tier=node["tier"],
+        status=z.status, on_request_path=z.on_request_path, calls_per_s=z.calls_per_s, items_per_s=z.items_per_s,
+        items_per_call=z.items_per_call, service_ms=z.service_ms, service_cv=z.service_cv,
+        concurrency=s.concurrency, shards=z.shards, shard_access=t.shard_access, replicas=z.replicas,
+        replicas_provisioned=z.replicas_provisioned, replicas_recommended=z.replicas_recommended, nodes=nodes,
+        servers_per_shard=z.servers_per_shard, arrival_per_shard_per_s=z.arrival_per_shard_per_s,
+        utilization=st.utilization if st is not None else 0.0, saturated=z.saturated,
+        p_wait=st.p_wait if st is not None else None, mean_ms=z.mean_ms,
+        p50_ms=st.p50_ms if st is not None else None, p99_ms=z.p99_ms, budget_ms=z.budget_ms,
+        memory_gb=memory_gb, storage_gb=storage_gb, network_mb_s=net, cost_usd_month=money,
+        sizing_reason=z.sizing_reason, figures=F, request_service_ms=z.request_service_ms)
+
+
+def _memory_storage(F: dict[str, Figure], s: Spec, data_in: str, replicas: int) -> tuple[float, float]:
+    if data_in == "memory":
+        memory_gb = s.data_gb * replicas
+        F["memory_gb"] = Figure("memory_gb", "Memory held", memory_gb, "GB",
+                                "data × replicas per shard (each replica holds its shard)",
+                                (Input("data", s.data_gb, "GB"), Input("replicas per shard", replicas, "")))
+        return memory_gb, 0.0
+    storage_gb = s.data_gb * s.replication
+    F["storage_gb"] = Figure("storage_gb", "Storage", storage_gb, "GB", "data × replication",
+                             (Input("data", s.data_gb, "GB"), Input("replication", s.replication, "")))
+    return 0.0, storage_gb
+
+
+def _network(F: dict[str, Figure], net_terms: tuple[tuple[str, float, float], ...]) -> float:
+    net = sum(r * b for _, r, b in net_terms) / 1e6
+    F["network_mb_s"] = Figure("network_mb_s", "Network in", net, "MB/s", "Σ incoming calls/s × payload bytes ÷ 10⁶",
+                               tuple(Input(f"from {src}", r, f"calls/s × {fmt(b)} B") for src, r, b in net_terms[:12]))
+    return net
+
+
+def _cost(F: dict[str, Figure], s: Spec, nodes: int, storage_gb: float,
+          duty: tuple[tuple[str, float], ...] | None) -> float:
+    hours = HOURS_PER_MONTH
+    duty_note = ""
+    if duty:
+        share = min(1.0, sum(f for _, f in duty))
+        hours = HOURS_PER_MONTH * share
+        duty_note = (f" Only batch jobs use it ({', '.join(j for j, _ in duty)}), so it is billed for "
+                     f"{share:.0%} of the month (window ÷ schedule).")
+    compute = nodes * s.cost_usd_per_hour * hours
+    storage_cost = storage_gb * s.storage_usd_per_gb_month
+    money = compute + storage_cost
+    F["cost_usd_month"] = Figure("cost_usd_month", "Cost per month", money, "USD",
+                                 "nodes × price per hour × hours billed + storage GB × price per GB-month",
+                                 (Input("nodes", nodes, ""), Input("price", s.cost_usd_per_hour, "USD/h"),
+                                  Input("hours billed", hours, "h/month"),
+                                  Input("storage", storage_gb, "GB"),
+                                  Input("storage price", s.storage_usd_per_gb_month, "USD/GB-month")),
+                                 note=f"price: {s.sources.get('cost_usd_per_hour', '')}.{duty_note}")
+    return money
+
+
+def totals(comps: Mapping[str, ComponentReport]) -> Totals:
+    """Sums over all components: nodes by hardware, memory, storage and cost."""
+    by_hw: dict[str, int] = defaultdict(int)
+    for c in comps.values():
+        by_hw[c.hardware] += c.nodes
+    memory = sum(c.memory_gb for c in comps.values())
+    storage = sum(c.storage_gb for c in comps.values())
+    money = sum(c.cost_usd_month for c in comps.values())
+    F = {
+        "cpu_replicas": Figure("cpu_replicas", "CPU nodes", by_hw["cpu"], "", "Σ nodes of CPU components",
+                               tuple(Input(c.id, c.nodes, "") for c in comps.values() if c.hardware == "cpu")),
+        "gpu_replicas": Figure("gpu_replicas", "GPU nodes", by_hw["gpu"], "", "Σ nodes of GPU components",
+                               tuple(Input(c.id, c.nodes, "") for c in comps.values() if c.hardware == "gpu")),
+        "memory_gb": Figure("memory_gb", "Memory held", memory, "GB", "Σ memory held per component",
+                            tuple(Input(c.id, c.memory_gb, "GB") for c in comps.values() if c.memory_gb)),
+        "storage_gb": Figure("storage_gb", "Storage", storage, "GB", "Σ storage per component",
+                             tuple(Input(c.id, c.storage_gb, "GB") for c in comps.values() if c.storage_gb)),
+        "cost_usd_month": Figure("cost_usd_month", "Cost per month", money, "USD", "Σ component cost per month",
+                                 tuple(Input(c.id, c.cost_usd_month, "USD") for c in comps.values() if c.cost_usd_month)),
+    }
+    return Totals(cpu_replicas=by_hw["cpu"], gpu_replicas=by_hw["gpu"], managed_replicas=by_hw["managed"],
+                  memory_gb=memory, storage_gb=storage, cost_usd_month=money, figures=F)
