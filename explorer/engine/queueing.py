@@ -15,7 +15,7 @@ Method (``shared/reference/queueing.md``):
   and ``S`` is exponential: this is exact. Otherwise (G/G/c, Allen–Cunneen)
   ``theta = 2 (c*mu - lambda) / (ca**2 + cs**2)`` and ``S`` is Gamma with shape
   ``1 / cs**2`` (a point mass when ``cs == 0``).
-* Quantiles by a bracketing root finder (:func:`scipy.optimize.brentq`) on the
+* Quantiles by a bracketing root finder (Brent's method, :func:`_brentq`) on the
   survival function ``P(T > t)``, which is evaluated in closed form.
 * A station is stable only if ``lambda < c*mu``; otherwise it is *saturated* and
   carries no latency figures (``None``), never NaN.
@@ -41,7 +41,7 @@ import operator
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from explorer.errors import ExplorerError
 
@@ -650,7 +650,61 @@ def _quantile(m: ResponseTime, q: float) -> float:
         return lo
     if hi <= lo or f(hi) >= 0.0:
         return hi
-    return float(optimize.brentq(f, lo, hi, xtol=1e-12 * hi, rtol=1e-12, maxiter=200))
+    return _brentq(f, lo, hi, xtol=1e-12 * hi, rtol=1e-12, maxiter=200)
+
+
+def _brentq(f, xa: float, xb: float, *, xtol: float, rtol: float, maxiter: int) -> float:
+    """A root of ``f`` in ``[xa, xb]`` (signs must differ at the ends), by Brent's method.
+
+    The same steps as :func:`scipy.optimize.brentq` (inverse quadratic interpolation, secant,
+    bisection when they stall), written here so that the engine does not import ``scipy.optimize``
+    (over a second of start-up). After ``maxiter`` steps the current best point is returned: the
+    bracket holds the root, so the search always ends.
+
+    Examples
+    --------
+    >>> round(_brentq(lambda x: x * x - 2.0, 0.0, 2.0, xtol=1e-12, rtol=1e-12, maxiter=100), 12)
+    1.414213562373
+    """
+    xpre, xcur = xa, xb
+    xblk = fblk = spre = scur = 0.0
+    fpre, fcur = f(xpre), f(xcur)
+    if fpre == 0.0:
+        return xpre
+    if fcur == 0.0:
+        return xcur
+    if (fpre < 0.0) == (fcur < 0.0):
+        raise QueueingError(f"the root finder needs a bracket: f({xa:g}) and f({xb:g}) have the same sign.")
+    for _ in range(maxiter):
+        if fpre != 0.0 and fcur != 0.0 and (fpre < 0.0) != (fcur < 0.0):
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2.0
+        sbis = (xblk - xcur) / 2.0
+        if fcur == 0.0 or abs(sbis) < delta:
+            return xcur
+        spre, scur = _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta)
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        fcur = f(xcur)
+    return xcur
+
+
+def _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta) -> tuple[float, float]:
+    """The next (previous step, step) of Brent's method: interpolate when it is short and safe, else bisect."""
+    if abs(spre) > delta and abs(fcur) < abs(fpre):
+        if xpre == xblk:  # interpolate
+            stry = -fcur * (xcur - xpre) / (fcur - fpre)
+        else:  # extrapolate
+            dpre = (fpre - fcur) / (xpre - xcur)
+            dblk = (fblk - fcur) / (xblk - xcur)
+            stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+        if 2.0 * abs(stry) < min(abs(spre), 3.0 * abs(sbis) - delta):
+            return scur, stry
+    return sbis, sbis
 
 
 # --------------------------------------------------------------------------- vectorised
@@ -775,7 +829,7 @@ def response_shortfall_ms(fig: StationFigures, t_ms: np.ndarray | float) -> np.n
 def response_quantile(fig: StationFigures, q: float) -> float | None:
     """The q-quantile of the response time in ms, or ``None`` if the station is saturated.
 
-    Solved with :func:`scipy.optimize.brentq` on ``P(T > t) = 1 - q`` inside the bracket
+    Solved by Brent's method (:func:`_brentq`) on ``P(T > t) = 1 - q`` inside the bracket
     of :func:`response_quantile_bounds` (closed form when the service time is constant).
 
     Examples
