@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -72,6 +73,58 @@ class Figure:
         return text
 
 
+class LazyFigures(Mapping[str, Figure]):
+    """A read-only mapping of figures built on first read by ``build(*args)``.
+
+    Building twenty traced figures per component is most of an analysis's cost; most readers look at a
+    few components. Once built the figures never change; a copy or a pickle is a plain ``dict``.
+
+    Examples
+    --------
+    >>> figs = LazyFigures(lambda v: {"x": Figure("x", "X", v, "", "given")}, 2.0)
+    >>> figs["x"].value, list(figs), len(figs)
+    (2.0, ['x'], 1)
+    """
+
+    __slots__ = ("_build", "_args", "_figures")
+
+    def __init__(self, build: Callable[..., dict[str, Figure]], *args: Any) -> None:
+        self._build = build
+        self._args = args
+        self._figures: dict[str, Figure] | None = None
+
+    def _all(self) -> dict[str, Figure]:
+        if self._figures is None:
+            self._figures = self._build(*self._args)
+            self._args = ()
+        return self._figures
+
+    def __getitem__(self, key: str) -> Figure:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._all()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._all() == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazyFigures({self._all()!r})"
+
+    def __reduce__(self):
+        return (dict, (self._all(),))
+
+
 @dataclass(frozen=True, slots=True)
 class ComponentReport:
     """Figures for one component in one scenario."""
@@ -113,7 +166,7 @@ class ComponentReport:
     network_mb_s: float
     cost_usd_month: float
     sizing_reason: str = ""
-    figures: dict[str, Figure] = field(default_factory=dict)
+    figures: Mapping[str, Figure] = field(default_factory=dict)
     request_service_ms: float | None = None
     """Mean service of request-path calls when they differ from the other calls sharing the queue."""
 
@@ -259,8 +312,17 @@ def _number(x: float) -> float | None:
 
 def _figure(f: Figure) -> dict:
     return {"key": f.key, "label": f.label, "value": _clean(f.value), "unit": f.unit, "formula": f.formula,
-            "inputs": [{"name": i.name, "value": _clean(i.value), "unit": i.unit} for i in f.inputs],
-            "note": f.note}
+            "inputs": [_input(i) for i in f.inputs], "note": f.note}
+
+
+def _input(i: Input) -> dict:
+    v = i.value
+    t = type(v)
+    if t is float:  # inline: a report has about a hundred thousand inputs
+        v = (round(v, 6) if abs(v) < 1e15 else v) if math.isfinite(v) else None
+    elif not (v is None or t is int or t is str or t is bool):
+        v = _clean(v)
+    return {"name": i.name, "value": v, "unit": i.unit}
 
 
 def _clean(obj: Any) -> Any:
@@ -272,7 +334,7 @@ def _clean(obj: Any) -> Any:
         return obj
     if t is Figure:
         return _figure(obj)
-    if t is dict:
+    if t is dict or t is LazyFigures:
         return {k: _clean(v) for k, v in obj.items()}
     if t is list or t is tuple:
         return [_clean(v) for v in obj]

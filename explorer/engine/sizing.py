@@ -21,9 +21,17 @@ from explorer.units import fmt
 
 @dataclass(frozen=True, slots=True)
 class Sized:
-    """One component after sizing (clients: ``status == "external"``, no station)."""
+    """One component after sizing (clients: ``status == "external"``, no station).
+
+    Holds the numbers; :func:`sizing_figures` turns them into traced figures when someone asks.
+    """
 
     id: str
+    category: str
+    data_in: str
+    shard_access: str
+    spec: Spec
+    terms: tuple[Term, ...]
     status: Status
     on_request_path: bool
     calls_per_s: float
@@ -32,6 +40,8 @@ class Sized:
     service_ms: float
     service_cv: float
     """cv of the component type (the request class's own service variability)."""
+    queue_cv: float
+    """cv of everything arriving (differs from the type's when calls of different sizes share the queue)."""
     request_service_ms: float | None
     shards: int
     arrival_per_shard_per_s: float
@@ -40,12 +50,14 @@ class Sized:
     replicas_recommended: int | None
     servers_per_shard: int
     budget_ms: float | None
-    sizing_reason: str
+    sized: queueing.Sizing | None
     station: queueing.StationFigures | None
-    figures: Mapping[str, Figure]
-    """Traffic, sizing and queueing figures, in the order they are shown."""
-    status_figure: Figure | None
-    """Shown last (after the cost figures); None for clients, whose status figure is in ``figures``."""
+    mode: str
+    target_utilization: float
+
+    @property
+    def sizing_reason(self) -> str:
+        return self.sized.reason if self.sized is not None else ""
 
     @property
     def saturated(self) -> bool:
@@ -79,48 +91,62 @@ def size_component(rp: ResolvedPattern, cid: str, tr: Traffic, budget: float | N
     """Shards, replicas and the station of one component."""
     t = rp.types[cid]
     s = tr.specs[cid]
+    u_target = tr.request.target_utilization
     lam = tr.calls_per_s.get(cid, 0.0)
     items_s = tr.items_per_s.get(cid, 0.0)
     terms = tr.terms.get(cid, ())
     ipc = items_s / lam if lam > 0 else tr.first_items.get(cid, 1.0)
     service = s.service_ms + s.per_item_ms * ipc
     cv, request_service = service_mix(s, terms, service)
-    F = _traffic_figures(s, lam, items_s, ipc, service, terms)
+    common = dict(id=cid, category=t.category, data_in=t.data_in, shard_access=t.shard_access, spec=s, terms=terms,
+                  on_request_path=on_path, calls_per_s=lam, items_per_s=items_s, items_per_call=ipc,
+                  service_ms=service, service_cv=s.cv, queue_cv=cv, mode=mode, target_utilization=u_target)
     if t.category == "client":
-        F["status"] = Figure("status", "Status", Status.EXTERNAL, "", "clients are the source of traffic, not a queue")
-        return Sized(id=cid, status=Status.EXTERNAL, on_request_path=on_path, calls_per_s=lam, items_per_s=items_s,
-                     items_per_call=ipc, service_ms=service, service_cv=s.cv, request_service_ms=None, shards=1,
-                     arrival_per_shard_per_s=lam, replicas=0, replicas_provisioned=0, replicas_recommended=None,
-                     servers_per_shard=0, budget_ms=None, sizing_reason="", station=None, figures=F,
-                     status_figure=None)
-    shards = _shards(s, t.data_in, F)
+        return Sized(**common, status=Status.EXTERNAL, request_service_ms=None, shards=1, arrival_per_shard_per_s=lam,
+                     replicas=0, replicas_provisioned=0, replicas_recommended=None, servers_per_shard=0,
+                     budget_ms=None, sized=None, station=None)
+    shards = _shards(s, t.data_in)
     lam_shard = lam if t.shard_access == "all" else lam / shards
-    F["arrival_per_shard_per_s"] = Figure(
-        "arrival_per_shard_per_s", "Arrival rate per shard", lam_shard, "calls/s",
-        "every shard sees every call (scatter-gather)" if t.shard_access == "all" else "λ ÷ shards (a call hits one shard)",
-        (Input("λ", lam, "calls/s"), Input("shards", shards, "")))
-    sized, recommended, provisioned, used = _replicas(s, lam_shard, service, cv, tr.request.target_utilization,
+    sized, recommended, provisioned, used = _replicas(s, lam_shard, service, cv, u_target,
                                                       budget if on_path and budget is not None and lam_shard > 0
                                                       else None, mode)
-    servers = used * s.concurrency
-    _replica_figures(F, s, lam_shard, service, tr.request.target_utilization, budget, sized, recommended,
-                     provisioned, used, servers, mode)
-    st = queueing.station(lam_shard, service, servers, service_cv=cv)
-    _queue_figures(F, s, st, lam_shard, service, servers, cv, request_service, terms)
-    if budget is not None:
-        F["budget_ms"] = Figure("budget_ms", "Latency budget", budget, "ms",
+    st = queueing.station(lam_shard, service, used * s.concurrency, service_cv=cv)
+    return Sized(**common, status=_status(lam, st, mode, recommended, u_target), request_service_ms=request_service,
+                 shards=shards, arrival_per_shard_per_s=lam_shard, replicas=used, replicas_provisioned=provisioned,
+                 replicas_recommended=recommended, servers_per_shard=used * s.concurrency, budget_ms=budget,
+                 sized=sized, station=st)
+
+
+def sizing_figures(z: Sized) -> dict[str, Figure]:
+    """Traffic, sizing and queueing figures of one component, in the order they are shown
+    (the status figure is not among them unless the component is a client: it comes last)."""
+    F = _traffic_figures(z.spec, z.calls_per_s, z.items_per_s, z.items_per_call, z.service_ms, z.terms)
+    if z.station is None:
+        F["status"] = Figure("status", "Status", Status.EXTERNAL, "", "clients are the source of traffic, not a queue")
+        return F
+    s = z.spec
+    F["shards"] = _shards_figure(s, z.data_in, z.shards)
+    F["arrival_per_shard_per_s"] = Figure(
+        "arrival_per_shard_per_s", "Arrival rate per shard", z.arrival_per_shard_per_s, "calls/s",
+        "every shard sees every call (scatter-gather)" if z.shard_access == "all" else "λ ÷ shards (a call hits one shard)",
+        (Input("λ", z.calls_per_s, "calls/s"), Input("shards", z.shards, "")))
+    _replica_figures(F, s, z.arrival_per_shard_per_s, z.service_ms, z.target_utilization, z.budget_ms, z.sized,
+                     z.replicas_recommended, z.replicas_provisioned, z.replicas, z.servers_per_shard, z.mode)
+    _queue_figures(F, s, z.station, z.arrival_per_shard_per_s, z.service_ms, z.servers_per_shard, z.queue_cv,
+                   z.request_service_ms, z.terms)
+    if z.budget_ms is not None:
+        F["budget_ms"] = Figure("budget_ms", "Latency budget", z.budget_ms, "ms",
                                 "explicit in the pattern" if s.budget_ms is not None else
                                 "target × this stage's service time ÷ the service time of the longest request path through it",
-                                (Input("target", None if budget is None else budget, "ms"),))
-    status = _status(lam, st, mode, recommended, tr.request.target_utilization)
-    status_figure = Figure("status", "Status", status, "",
-                           "saturated if λ ≥ c·μ; hot if ρ > target; infeasible if no replica count meets the budget",
-                           (Input("ρ", st.utilization, ""), Input("target ρ", tr.request.target_utilization, "")))
-    return Sized(id=cid, status=status, on_request_path=on_path, calls_per_s=lam, items_per_s=items_s,
-                 items_per_call=ipc, service_ms=service, service_cv=s.cv, request_service_ms=request_service,
-                 shards=shards, arrival_per_shard_per_s=lam_shard, replicas=used, replicas_provisioned=provisioned,
-                 replicas_recommended=recommended, servers_per_shard=servers, budget_ms=budget,
-                 sizing_reason=sized.reason, station=st, figures=F, status_figure=status_figure)
+                                (Input("target", z.budget_ms, "ms"),))
+    return F
+
+
+def status_figure(z: Sized) -> Figure:
+    """Why the component has its status."""
+    return Figure("status", "Status", z.status, "",
+                  "saturated if λ ≥ c·μ; hot if ρ > target; infeasible if no replica count meets the budget",
+                  (Input("ρ", z.station.utilization, ""), Input("target ρ", z.target_utilization, "")))
 
 
 def _traffic_figures(s: Spec, lam: float, items_s: float, ipc: float, service: float,
@@ -141,19 +167,22 @@ def _traffic_figures(s: Spec, lam: float, items_s: float, ipc: float, service: f
     }
 
 
-def _shards(s: Spec, data_in: str, F: dict[str, Figure]) -> int:
+def _shards(s: Spec, data_in: str) -> int:
     """data → memory → shards (in-memory data split so each node's usable memory holds its part)."""
     usable = s.memory_gb * USABLE_MEMORY_FRACTION
     if s.data_gb > 0 and data_in == "memory" and usable > 0:
-        shards = max(1, math.ceil(s.data_gb / usable - 1e-9))
-        F["shards"] = Figure("shards", "Shards", shards, "", "shards = ⌈data ÷ (memory per node × usable fraction)⌉",
-                             (Input("data", s.data_gb, "GB"), Input("memory per node", s.memory_gb, "GB"),
-                              Input("usable fraction", USABLE_MEMORY_FRACTION, "")),
-                             note=f"memory per node: {s.sources.get('memory_gb', '')}; usable fraction is an assumption")
-        return shards
-    F["shards"] = Figure("shards", "Shards", 1, "", "no in-memory data to split" if s.data_gb == 0
-                         else "data lives on disk; one logical shard")
+        return max(1, math.ceil(s.data_gb / usable - 1e-9))
     return 1
+
+
+def _shards_figure(s: Spec, data_in: str, shards: int) -> Figure:
+    if s.data_gb > 0 and data_in == "memory" and s.memory_gb * USABLE_MEMORY_FRACTION > 0:
+        return Figure("shards", "Shards", shards, "", "shards = ⌈data ÷ (memory per node × usable fraction)⌉",
+                      (Input("data", s.data_gb, "GB"), Input("memory per node", s.memory_gb, "GB"),
+                       Input("usable fraction", USABLE_MEMORY_FRACTION, "")),
+                      note=f"memory per node: {s.sources.get('memory_gb', '')}; usable fraction is an assumption")
+    return Figure("shards", "Shards", 1, "", "no in-memory data to split" if s.data_gb == 0
+                  else "data lives on disk; one logical shard")
 
 
 def _replicas(s: Spec, lam_shard: float, service: float, cv: float, u_target: float, p99_budget: float | None,
