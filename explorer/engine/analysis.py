@@ -16,9 +16,7 @@ function from the previous passes' frozen results to its own:
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 import networkx as nx
 
@@ -32,7 +30,7 @@ from explorer.engine.constants import (
 )
 from explorer.engine.cost import cost, totals
 from explorer.engine.latency import budgets, latency
-from explorer.engine.report import EdgeReport, Report
+from explorer.engine.report import EdgeReport, Report, gc_paused
 from explorer.engine.sizing import sizing
 from explorer.engine.traffic import traffic
 from explorer.errors import ScenarioError
@@ -70,21 +68,8 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     if mode not in MODES:
         raise ScenarioError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     deadline = Deadline.after(deadline_s, components=len(rp.pattern.components))
-    with _gc_paused():
+    with gc_paused():
         return _analyse(rp, check_values(rp, values), mode, deadline)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The report is thousands of small immutable objects and no cycles; pausing the cyclic
-    collector while building it keeps large patterns linear (it restores the previous state)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str, deadline: Deadline) -> Report:

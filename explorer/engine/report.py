@@ -8,8 +8,10 @@ latencies are ``None`` with ``saturated=True`` — a state, never a NaN.
 from __future__ import annotations
 
 import enum
+import gc
 import math
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -17,6 +19,20 @@ import numpy as np
 import orjson
 
 from explorer.units import fmt
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Build many small objects without the cyclic collector: reports and their JSON form are
+    thousands of small objects and no cycles, so pausing it keeps large patterns linear (it restores
+    the previous state)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Status(enum.StrEnum):
@@ -297,7 +313,8 @@ class Report:
     def to_dict(self) -> dict:
         """JSON-ready dict (floats finite, saturated latencies None): every field by name, in
         declaration order, floats rounded to 6 decimals below 10¹⁵, statuses as plain strings."""
-        return _clean(self)
+        with gc_paused():
+            return _clean(self)
 
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON text: UTF-8 characters kept, indented by 2 (``estimate --json``)."""

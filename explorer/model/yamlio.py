@@ -128,7 +128,7 @@ def load_text(text: str, file: str = "<text>", *, max_nodes: int = MAX_NODES) ->
         raise PatternError([LocatedError(
             f"the file is larger than the {MAX_FILE_BYTES // 1024} KiB limit", file=file)])
     try:
-        node = yaml.compose(text, Loader=_COMPOSER)
+        node = yaml.compose(text.encode("utf-8") if _COMPOSER is not yaml.SafeLoader else text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
