@@ -8,7 +8,6 @@ import networkx as nx
 
 from explorer.engine.report import BatchJobReport, Bottleneck, ComponentReport, EndToEnd, Figure, Input, Status
 from explorer.engine.traffic import Traffic
-from explorer.model.graph import propagation_order
 from explorer.model.loader import ResolvedPattern
 from explorer.units import fmt
 
@@ -18,7 +17,7 @@ def batch_jobs(rp: ResolvedPattern, comps: Mapping[str, ComponentReport], tr: Tr
     out = []
     for job in rp.pattern.batch_jobs:
         r = tr.job_rates[job.id]
-        order, _ = propagation_order(rp.graph, [job.entry], ("batch",))
+        order = tr.job_reach[job.id]
         blocked = [c for c in order if comps[c].saturated]
         fits = not blocked and r.window_hours <= r.every_hours
         F = {"items_per_s": Figure("items_per_s", "Required throughput", r.items_per_s, "items/s",

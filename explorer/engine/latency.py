@@ -43,7 +43,8 @@ class _Composed:
 
     lattice: dist.Lattice
     total: dist.Dist
-    memo: Mapping[str, dist.Dist]
+    means: Mapping[str, float]
+    """Mean of each node's total distribution (its own response and everything it calls)."""
     own: Mapping[str, dist.Dist]
     q: float | None
     q99: float | None
@@ -88,9 +89,9 @@ def latency(rp: ResolvedPattern, rpath: nx.DiGraph, sized: Mapping[str, Sized], 
     if sat:
         return _saturated(rp, sized, steps, tr, budget_of, sat)
     composed = _compose(rp, rpath, sized, steps, tr, deadline)
-    edge_mean: dict[str, float] = {n: d.mean_ms() for n, d in composed.memo.items()}
+    means = composed.means
     crit, crit_edges = _critical_walk(steps, tr.edge_calls, entry,
-                                      lambda e: edge_mean.get(e[1].target, 0.0) * min(tr.edge_calls[e[0]], 1.0))
+                                      lambda e: means.get(e[1].target, 0.0) * min(tr.edge_calls[e[0]], 1.0))
     stages = []
     for n in crit:
         d = composed.own.get(n)
@@ -139,21 +140,43 @@ def _compose(rp, rpath: nx.DiGraph, sized: Mapping[str, Sized], steps: Steps, tr
     rtt_ms = tr.request.rtt_ms
     children_first = list(reversed(list(nx.topological_sort(rpath))))  # iterative: paths may be thousands deep
     h0 = max(_horizons(rp, children_first, sized, steps, tr.edge_calls, rtt_ms)[entry], 1e-3) * 1.2
+    callers = _callers(steps, tr.edge_calls)
     for _attempt in range(3):
         lattice = dist.Lattice.spanning(h0, LATTICE_POINTS)
         memo: dict[str, dist.Dist] = {}
+        means: dict[str, float] = {}
         own: dict[str, dist.Dist] = {}
+        waiting = dict(callers)
         for n in children_first:
             deadline.check()
             own[n] = _own_dist(rp, n, sized[n], lattice)
             memo[n] = _node_dist(n, own[n], steps, tr.edge_calls, lattice, rtt_ms, memo)
+            means[n] = memo[n].mean_ms()
+            for callee in _callees(n, steps, tr.edge_calls):  # a callee nobody else waits for is let go
+                waiting[callee] -= 1
+                if waiting[callee] == 0:
+                    del memo[callee]
         total = memo[entry]
         q = total.quantile_ms(pct / 100.0)
         q99 = total.quantile_ms(0.99)
         if q is not None and q99 is not None and total.overflow < 1e-3:
             break
         h0 *= 4
-    return _Composed(lattice=lattice, total=total, memo=memo, own=own, q=q, q99=q99)
+    return _Composed(lattice=lattice, total=total, means=means, own=own, q=q, q99=q99)
+
+
+def _callees(n: str, steps: Steps, edge_calls) -> list[str]:
+    """Nodes whose distribution ``n``'s composition reads (once per calling connection)."""
+    return [cn.target for group in steps[n] for i, cn in group if edge_calls[i] > 0]
+
+
+def _callers(steps: Steps, edge_calls) -> dict[str, int]:
+    """How many compositions read each node's distribution."""
+    count: dict[str, int] = defaultdict(int)
+    for n in steps:
+        for callee in _callees(n, steps, edge_calls):
+            count[callee] += 1
+    return count
 
 
 def _horizons(rp, children_first: list[str], sized: Mapping[str, Sized], steps: Steps, edge_calls,

@@ -97,6 +97,8 @@ class Traffic:
     duty: Mapping[str, tuple[tuple[str, float], ...]]
     """For components only batch jobs reach: (job, share of the month it runs)."""
     job_rates: Mapping[str, JobRate]
+    job_reach: Mapping[str, tuple[str, ...]]
+    """Components each batch job reaches over batch connections, in propagation order."""
     network: Mapping[str, tuple[tuple[str, float, float], ...]]
     """Incoming (source, calls/s, payload bytes) of each component."""
 
@@ -160,11 +162,13 @@ def traffic(rp: ResolvedPattern, values: Mapping[str, float]) -> Traffic:
         always_on |= set(pushes[-1].order)
     duty: dict[str, list[tuple[str, float]]] = defaultdict(list)
     job_rates: dict[str, JobRate] = {}
+    job_reach: dict[str, tuple[str, ...]] = {}
     for j, job in enumerate(p.batch_jobs):
         rates = _job_rate(ev, job, j)
         job_rates[job.id] = rates
         pushes.append(push({job.entry: (rates.items_per_s / rates.batch_items, rates.batch_items)}, ("batch",),
                            f"job {job.id}"))
+        job_reach[job.id] = tuple(pushes[-1].order)
         for cid in pushes[-1].order:
             duty[cid].append((job.id, min(1.0, rates.window_hours / rates.every_hours)))
 
@@ -178,7 +182,7 @@ def traffic(rp: ResolvedPattern, values: Mapping[str, float]) -> Traffic:
         edge_rate=tuple(edge_rate), edge_calls=edge_calls, edge_items=edge_items, first_items=first_items,
         always_on=frozenset(always_on),
         duty={c: tuple(d) for c, d in duty.items() if c not in always_on},
-        job_rates=job_rates, network={c: tuple(n) for c, n in network.items()})
+        job_rates=job_rates, job_reach=job_reach, network={c: tuple(n) for c, n in network.items()})
 
 
 def _request(rp: ResolvedPattern, ev: Evaluator, values: Mapping[str, float]) -> Request:
