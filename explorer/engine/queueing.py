@@ -961,19 +961,42 @@ def size_servers(
     if lam == 0.0:
         return Sizing(1, False, "There is no traffic, so one server is enough.", "no traffic")
 
-    mu_per_s = 1000.0 / s_ms
-
-    def stable(c: int) -> bool:
-        return a < c and c * mu_per_s - lam > 0.0
-
     if not a < cap:  # every search below is bounded by cap; a load this large cannot fit under it
         return Sizing(
             None, True,
             f"The load of {a:.4g} Erlangs needs more than max_servers = {cap} servers.",
             "infeasible",
         )
+    c0, binding = _fewest_for_utilization(lam, s_ms, a, u_target)
+    if c0 > cap:
+        return Sizing(
+            None, True,
+            f"Meeting the {binding} constraint needs {c0} servers, more than "
+            f"max_servers = {cap}.",
+            "infeasible",
+        )
+    if t_target is not None and not _meets_p99(s_ms, c0, lam, a, cs, ca, t_target):
+        return _size_for_p99(s_ms, c0, lam, a, cs, ca, t_target, cap)
+    if binding == "utilization":
+        reason = (f"{c0} servers: the utilization target {u_target:g} binds (a = {a:.6g} "
+                  f"Erlangs, utilization {a / c0:.6g})")
+        reason += "; the p99 target is met there." if t_target else "."
+    else:
+        reason = (f"{c0} servers: the fewest that keep the station stable "
+                  f"(a = {a:.6g} Erlangs, utilization {a / c0:.6g})")
+        reason += "; the other targets are met there." if (u_target or t_target) else "."
+    return Sizing(c0, False, reason, binding)
+
+
+def _stable(c: int, lam: float, s_ms: float, a: float) -> bool:
+    return a < c and c * (1000.0 / s_ms) - lam > 0.0
+
+
+def _fewest_for_utilization(lam: float, s_ms: float, a: float, u_target: float | None) -> tuple[int, str]:
+    """Fewest servers keeping the station stable and at most at the utilisation target, and which binds
+    (``a`` below the server cap, so every loop here takes a few steps at most)."""
     c_stable = max(1, math.floor(a) + 1)
-    while not stable(c_stable):  # a < cap: float rounding makes this at most a few steps
+    while not _stable(c_stable, lam, s_ms, a):
         c_stable += 1
     c0, binding = c_stable, "stability"
     if u_target is not None:
@@ -984,58 +1007,45 @@ def size_servers(
             c_u += 1
         if c_u > c0:
             c0, binding = c_u, "utilization"
-    if c0 > cap:
-        return Sizing(
-            None, True,
-            f"Meeting the {binding} constraint needs {c0} servers, more than "
-            f"max_servers = {cap}.",
-            "infeasible",
-        )
+    return c0, binding
 
-    if t_target is not None:
-        tail = 0.01
 
-        def meets(c: int) -> bool:
-            m = _model_from(s_ms, c, lam, cs, ca, _erlang_c_unchecked(c, a))
-            return _sf_scalar(m, t_target) <= tail
+def _meets_p99(s_ms: float, c: int, lam: float, a: float, cs: float, ca: float, t_target: float) -> bool:
+    """``P(T > target) <= 0.01`` in closed form (monotone in ``c``)."""
+    m = _model_from(s_ms, c, lam, cs, ca, _erlang_c_unchecked(c, a))
+    return _sf_scalar(m, t_target) <= 0.01
 
-        if not meets(c0):
-            bad, step = c0, 1
-            good = min(c0 + step, cap)
-            while not meets(good):
-                if good >= cap:
-                    return Sizing(
-                        None, True,
-                        f"Even max_servers = {cap} servers do not bring the p99 down to "
-                        f"{t_target:g} ms.",
-                        "infeasible",
-                    )
-                bad = good
-                step *= 2
-                good = min(c0 + step, cap)
-            while good - bad > 1:
-                mid = (bad + good) // 2
-                if meets(mid):
-                    good = mid
-                else:
-                    bad = mid
-            p99_c = _quantile(_model_from(s_ms, good, lam, cs, ca, _erlang_c_unchecked(good, a)), 0.99)
-            before = (f"{good - 1} would give "
-                      f"{_quantile(_model_from(s_ms, good - 1, lam, cs, ca, _erlang_c_unchecked(good - 1, a)), 0.99):.5g} ms"
-                      if stable(good - 1) else f"{good - 1} would be saturated")
+
+def _size_for_p99(s_ms: float, c0: int, lam: float, a: float, cs: float, ca: float, t_target: float,
+                  cap: int) -> Sizing:
+    """Fewest servers from ``c0`` (which misses the p99 target) up to ``cap`` that meet it:
+    exponential then binary search."""
+    bad, step = c0, 1
+    good = min(c0 + step, cap)
+    while not _meets_p99(s_ms, good, lam, a, cs, ca, t_target):
+        if good >= cap:
             return Sizing(
-                good, False,
-                f"{good} servers: the p99 target of {t_target:g} ms binds (p99 {p99_c:.5g} ms "
-                f"at utilization {a / good:.6g}; {before}).",
-                "p99",
+                None, True,
+                f"Even max_servers = {cap} servers do not bring the p99 down to "
+                f"{t_target:g} ms.",
+                "infeasible",
             )
-
-    if binding == "utilization":
-        reason = (f"{c0} servers: the utilization target {u_target:g} binds (a = {a:.6g} "
-                  f"Erlangs, utilization {a / c0:.6g})")
-        reason += "; the p99 target is met there." if t_target else "."
-    else:
-        reason = (f"{c0} servers: the fewest that keep the station stable "
-                  f"(a = {a:.6g} Erlangs, utilization {a / c0:.6g})")
-        reason += "; the other targets are met there." if (u_target or t_target) else "."
-    return Sizing(c0, False, reason, binding)
+        bad = good
+        step *= 2
+        good = min(c0 + step, cap)
+    while good - bad > 1:
+        mid = (bad + good) // 2
+        if _meets_p99(s_ms, mid, lam, a, cs, ca, t_target):
+            good = mid
+        else:
+            bad = mid
+    p99_c = _quantile(_model_from(s_ms, good, lam, cs, ca, _erlang_c_unchecked(good, a)), 0.99)
+    before = (f"{good - 1} would give "
+              f"{_quantile(_model_from(s_ms, good - 1, lam, cs, ca, _erlang_c_unchecked(good - 1, a)), 0.99):.5g} ms"
+              if _stable(good - 1, lam, s_ms, a) else f"{good - 1} would be saturated")
+    return Sizing(
+        good, False,
+        f"{good} servers: the p99 target of {t_target:g} ms binds (p99 {p99_c:.5g} ms "
+        f"at utilization {a / good:.6g}; {before}).",
+        "p99",
+    )
