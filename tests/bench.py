@@ -7,7 +7,10 @@ browser and export sections run when their modules and Chromium are present.
 from __future__ import annotations
 
 import argparse
+import builtins
 import importlib
+import json
+import math
 import os
 import statistics
 import subprocess
@@ -27,6 +30,10 @@ from explorer.model.loader import builtin_paths, load_pattern  # noqa: E402
 from tests.generated import chain_data, generated_data, generated_pattern  # noqa: E402
 
 
+def _quiet_print(*args, **kwargs) -> None:
+    """``print`` for the engine section when its figures go out as JSON instead."""
+
+
 def median_ms(fn, repeat: int, warmup: int = 1) -> float:
     for _ in range(warmup):
         fn()
@@ -38,8 +45,9 @@ def median_ms(fn, repeat: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
-def engine(quick: bool = False) -> dict:
+def engine(quick: bool = False, quiet: bool = False) -> dict:
     out: dict[str, float] = {}
+    print = _quiet_print if quiet else builtins.print  # noqa: A001
     print("== Engine: full analysis (traffic, queueing, end-to-end distribution, cost, bottlenecks)")
     for path in builtin_paths():
         rp = load_pattern(path)
@@ -75,35 +83,81 @@ def _run_s(args: list[str], cwd: Path) -> float:
     return time.perf_counter() - t0
 
 
-def cli(quick: bool = False, root: Path = ROOT) -> dict:
-    """``python -m explorer estimate FILE --json`` end to end (subprocess), and the cold start ratio."""
-    out: dict[str, float] = {}
+CLI_FILES = {"generated 2": lambda: generated_data(2), "generated 1,000": lambda: generated_data(1000),
+             "chain 300": lambda: chain_data(300), "chain 1,900": lambda: chain_data(1900)}
+
+
+def cli_times(quick: bool, roots: list[Path]) -> dict[Path, dict[str, float]]:
+    """Medians of ``python -m explorer estimate FILE --json`` (subprocess) and of the cold start, for each
+    tree in ``roots``; the trees take turns at every repetition, so a change in the machine's load hits
+    them alike."""
     repeat = 3 if quick else 5
     py = sys.executable
-    print(f"== CLI: estimate --json end to end (subprocess, median of {repeat}; code in {root})")
+    raw: dict[Path, dict[str, list[float]]] = {r: {} for r in roots}
     with tempfile.TemporaryDirectory() as tmp:
-        files = {"generated 2": generated_data(2), "generated 1,000": generated_data(1000),
-                 "chain 300": chain_data(300), "chain 1,900": chain_data(1900)}
-        paths = {}
-        for name, data in files.items():
+        runs: dict[str, list[str]] = {}
+        for name, make in CLI_FILES.items():
+            data = make()
             path = Path(tmp) / f"{data['id']}.yaml"
             path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-            paths[name] = path
-        times = {}
-        for name, path in paths.items():
+            runs[name] = [py, "-m", "explorer", "estimate", str(path), "--json"]
+        runs["import pydantic, networkx, yaml"] = [py, "-c", "import pydantic, networkx, yaml"]
+        runs["cold start"] = [py, "-m", "explorer", "estimate", "two_stage_recommender", "--json"]
+        for name, args in runs.items():
             reps = (1 if quick else 3) if name == "chain 1,900" else repeat
-            times[name] = statistics.median(
-                _run_s([py, "-m", "explorer", "estimate", str(path), "--json"], root) for _ in range(reps))
-            out[f"estimate {name}"] = times[name]
-            extra = times[name] - times["generated 2"]
-            print(f"  {name:<18} {times[name]:7.3f} s   (+{extra:6.3f} s over 2 components)")
-    base = statistics.median(_run_s([py, "-c", "import pydantic, networkx, yaml"], root) for _ in range(repeat))
-    cold = statistics.median(
-        _run_s([py, "-m", "explorer", "estimate", "two_stage_recommender", "--json"], root) for _ in range(repeat))
-    out["cold start ratio"] = cold / base
-    print(f"  cold start: estimate two_stage_recommender {cold:.3f} s vs import pydantic, networkx, yaml "
-          f"{base:.3f} s: ×{cold / base:.2f}")
+            for _ in range(reps):
+                for root in roots:
+                    raw[root].setdefault(name, []).append(_run_s(args, root))
+    out: dict[Path, dict[str, float]] = {}
+    for root in roots:
+        med = {name: statistics.median(ts) for name, ts in raw[root].items()}
+        res = {f"estimate {name}": med[name] for name in CLI_FILES}
+        res.update({f"estimate {name} extra": med[name] - med["generated 2"] for name in CLI_FILES
+                    if name != "generated 2"})
+        res["cold start"] = med["cold start"]
+        res["import pydantic, networkx, yaml"] = med["import pydantic, networkx, yaml"]
+        res["cold start ratio"] = med["cold start"] / med["import pydantic, networkx, yaml"]
+        out[root] = res
     return out
+
+
+def cli(quick: bool = False, root: Path = ROOT) -> dict:
+    """``python -m explorer estimate FILE --json`` end to end (subprocess), and the cold start ratio."""
+    print(f"== CLI: estimate --json end to end (subprocess, medians; code in {root})")
+    res = cli_times(quick, [root])[root]
+    for key, value in res.items():
+        print(f"  {key:<40} {value:8.3f}{'' if 'ratio' in key else ' s'}")
+    return res
+
+
+def _engine_in(root: Path, quick: bool) -> dict[str, float]:
+    args = [sys.executable, "-m", "tests.bench", "--engine-json"] + (["--quick"] if quick else [])
+    done = subprocess.run(args, cwd=root, check=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(baseline: Path, quick: bool = False, rounds: int = 2) -> None:
+    """This tree against ``baseline`` (another checkout, e.g. ``git worktree add /tmp/base main``), in one
+    run: the engine section alternates between the trees ``rounds`` times (the smallest median of each
+    figure is kept), the CLI runs take turns."""
+    print(f"== Baseline {baseline} vs this tree {ROOT} ({rounds} alternating rounds; ratio = this ÷ baseline)")
+    eng: dict[Path, dict[str, float]] = {baseline: {}, ROOT: {}}
+    for _ in range(rounds):
+        for root in (baseline, ROOT):
+            for key, ms in _engine_in(root, quick).items():
+                eng[root][key] = min(ms, eng[root].get(key, math.inf))
+    clis = cli_times(quick, [baseline, ROOT])
+    print(f"  {'figure':<44} {'baseline':>10} {'this tree':>10} {'ratio':>7}")
+    for key in eng[ROOT]:
+        b, n = eng[baseline].get(key), eng[ROOT][key]
+        if b:
+            print(f"  {key:<44} {b:8.2f}ms {n:8.2f}ms {n / b:7.2f}")
+    for key in clis[ROOT]:
+        b, n = clis[baseline][key], clis[ROOT][key]
+        unit = "" if "ratio" in key else "s"
+        ratio = f"{n / b:7.2f}" if b > 0 and n > 0 else "      –"
+        print(f"  {key:<44} {b:9.3f}{unit} {n:9.3f}{unit} {ratio}")
 
 
 def optional(module: str, title: str) -> dict:
@@ -125,11 +179,17 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--only-engine", action="store_true", help="engine and CLI sections only")
-    ap.add_argument("--code", type=Path, default=ROOT,
-                    help="tree whose CLI to time (e.g. a checkout of another revision, for a baseline)")
+    ap.add_argument("--baseline", type=Path, help="another checkout to compare with, in the same run")
+    ap.add_argument("--engine-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.engine_json:
+        print(json.dumps(engine(args.quick, quiet=True)))
+        return 0
+    if args.baseline is not None:
+        compare(args.baseline.resolve(), args.quick)
+        return 0
     engine(args.quick)
-    cli(args.quick, args.code)
+    cli(args.quick)
     if args.only_engine:
         return 0
     optional("tests.bench_export", "Exports")
