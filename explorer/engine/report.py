@@ -328,7 +328,13 @@ def _number(x: float) -> float | None:
 
 
 def _figure(f: Figure) -> dict:
-    return {"key": f.key, "label": f.label, "value": _clean(f.value), "unit": f.unit, "formula": f.formula,
+    v = f.value
+    t = type(v)
+    if t is float:
+        v = (round(v, 6) if abs(v) < 1e15 else v) if math.isfinite(v) else None
+    elif not (v is None or t is int or t is str or t is bool):
+        v = _clean(v)
+    return {"key": f.key, "label": f.label, "value": v, "unit": f.unit, "formula": f.formula,
             "inputs": [_input(i) for i in f.inputs], "note": f.note}
 
 
@@ -340,6 +346,19 @@ def _input(i: Input) -> dict:
     elif not (v is None or t is int or t is str or t is bool):
         v = _clean(v)
     return {"name": i.name, "value": v, "unit": i.unit}
+
+
+def _fields(obj: Any, names: tuple[str, ...]) -> dict:
+    out = {}
+    for n in names:
+        v = getattr(obj, n)
+        t = type(v)
+        if t is float:
+            v = (round(v, 6) if abs(v) < 1e15 else v) if math.isfinite(v) else None
+        elif not (v is None or t is int or t is str or t is bool):
+            v = _clean(v)
+        out[n] = v
+    return out
 
 
 def _clean(obj: Any) -> Any:
@@ -357,7 +376,7 @@ def _clean(obj: Any) -> Any:
         return [_clean(v) for v in obj]
     names = _FIELDS.get(t)
     if names is not None:
-        return {n: _clean(getattr(obj, n)) for n in names}
+        return _fields(obj, names)
     if isinstance(obj, enum.Enum):
         return _clean(obj.value)
     if isinstance(obj, (bool, np.bool_)):
