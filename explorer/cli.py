@@ -138,7 +138,7 @@ def _run(args) -> int:
         values = parse_sets(rp, args.set)
         report = analyse(rp, values, args.mode)
         if args.json:
-            print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+            print(report.to_json())
         else:
             from explorer.render.text import report_text
             print(report_text(report))

@@ -84,3 +84,7 @@ class ExportError(ExplorerError):
 
 class UsageError(ExplorerError):
     """A bad command-line argument (exit 2)."""
+
+
+class AnalysisTooLarge(ExplorerError):
+    """An analysis ran past the deadline its caller gave (``analyse(..., deadline_s=...)``)."""

@@ -7,11 +7,19 @@ browser and export sections run when their modules and Chromium are present.
 from __future__ import annotations
 
 import argparse
+import builtins
 import importlib
+import json
+import math
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -19,7 +27,11 @@ sys.path.insert(0, str(ROOT))
 from explorer.engine import queueing  # noqa: E402
 from explorer.engine.analysis import analyse  # noqa: E402
 from explorer.model.loader import builtin_paths, load_pattern  # noqa: E402
-from tests.generated import generated_pattern  # noqa: E402
+from tests.generated import chain_data, generated_data, generated_pattern  # noqa: E402
+
+
+def _quiet_print(*args, **kwargs) -> None:
+    """``print`` for the engine section when its figures go out as JSON instead."""
 
 
 def median_ms(fn, repeat: int, warmup: int = 1) -> float:
@@ -33,8 +45,9 @@ def median_ms(fn, repeat: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
-def engine(quick: bool = False) -> dict:
+def engine(quick: bool = False, quiet: bool = False) -> dict:
     out: dict[str, float] = {}
+    print = _quiet_print if quiet else builtins.print  # noqa: A001
     print("== Engine: full analysis (traffic, queueing, end-to-end distribution, cost, bottlenecks)")
     for path in builtin_paths():
         rp = load_pattern(path)
@@ -64,6 +77,89 @@ def engine(quick: bool = False) -> dict:
     return out
 
 
+def _run_s(args: list[str], cwd: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(args, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(cwd)})
+    return time.perf_counter() - t0
+
+
+CLI_FILES = {"generated 2": lambda: generated_data(2), "generated 1,000": lambda: generated_data(1000),
+             "chain 300": lambda: chain_data(300), "chain 1,900": lambda: chain_data(1900)}
+
+
+def cli_times(quick: bool, roots: list[Path]) -> dict[Path, dict[str, float]]:
+    """Medians of ``python -m explorer estimate FILE --json`` (subprocess) and of the cold start, for each
+    tree in ``roots``; the trees take turns at every repetition, so a change in the machine's load hits
+    them alike."""
+    repeat = 3 if quick else 5
+    py = sys.executable
+    raw: dict[Path, dict[str, list[float]]] = {r: {} for r in roots}
+    with tempfile.TemporaryDirectory() as tmp:
+        runs: dict[str, list[str]] = {}
+        for name, make in CLI_FILES.items():
+            data = make()
+            path = Path(tmp) / f"{data['id']}.yaml"
+            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            runs[name] = [py, "-m", "explorer", "estimate", str(path), "--json"]
+        runs["import pydantic, networkx, yaml"] = [py, "-c", "import pydantic, networkx, yaml"]
+        runs["cold start"] = [py, "-m", "explorer", "estimate", "two_stage_recommender", "--json"]
+        for name, args in runs.items():
+            reps = (1 if quick else 3) if name == "chain 1,900" else repeat
+            for _ in range(reps):
+                for root in roots:
+                    raw[root].setdefault(name, []).append(_run_s(args, root))
+    out: dict[Path, dict[str, float]] = {}
+    for root in roots:
+        med = {name: statistics.median(ts) for name, ts in raw[root].items()}
+        res = {f"estimate {name}": med[name] for name in CLI_FILES}
+        res.update({f"estimate {name} extra": med[name] - med["generated 2"] for name in CLI_FILES
+                    if name != "generated 2"})
+        res["cold start"] = med["cold start"]
+        res["import pydantic, networkx, yaml"] = med["import pydantic, networkx, yaml"]
+        res["cold start ratio"] = med["cold start"] / med["import pydantic, networkx, yaml"]
+        out[root] = res
+    return out
+
+
+def cli(quick: bool = False, root: Path = ROOT) -> dict:
+    """``python -m explorer estimate FILE --json`` end to end (subprocess), and the cold start ratio."""
+    print(f"== CLI: estimate --json end to end (subprocess, medians; code in {root})")
+    res = cli_times(quick, [root])[root]
+    for key, value in res.items():
+        print(f"  {key:<40} {value:8.3f}{'' if 'ratio' in key else ' s'}")
+    return res
+
+
+def _engine_in(root: Path, quick: bool) -> dict[str, float]:
+    args = [sys.executable, "-m", "tests.bench", "--engine-json"] + (["--quick"] if quick else [])
+    done = subprocess.run(args, cwd=root, check=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(baseline: Path, quick: bool = False, rounds: int = 2) -> None:
+    """This tree against ``baseline`` (another checkout, e.g. ``git worktree add /tmp/base main``), in one
+    run: the engine section alternates between the trees ``rounds`` times (the smallest median of each
+    figure is kept), the CLI runs take turns."""
+    print(f"== Baseline {baseline} vs this tree {ROOT} ({rounds} alternating rounds; ratio = this ÷ baseline)")
+    eng: dict[Path, dict[str, float]] = {baseline: {}, ROOT: {}}
+    for _ in range(rounds):
+        for root in (baseline, ROOT):
+            for key, ms in _engine_in(root, quick).items():
+                eng[root][key] = min(ms, eng[root].get(key, math.inf))
+    clis = cli_times(quick, [baseline, ROOT])
+    print(f"  {'figure':<44} {'baseline':>10} {'this tree':>10} {'ratio':>7}")
+    for key in eng[ROOT]:
+        b, n = eng[baseline].get(key), eng[ROOT][key]
+        if b:
+            print(f"  {key:<44} {b:8.2f}ms {n:8.2f}ms {n / b:7.2f}")
+    for key in clis[ROOT]:
+        b, n = clis[baseline][key], clis[ROOT][key]
+        unit = "" if "ratio" in key else "s"
+        ratio = f"{n / b:7.2f}" if b > 0 and n > 0 else "      –"
+        print(f"  {key:<44} {b:9.3f}{unit} {n:9.3f}{unit} {ratio}")
+
+
 def optional(module: str, title: str) -> dict:
     try:
         mod = importlib.import_module(module)
@@ -82,8 +178,20 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--only-engine", action="store_true", help="engine and CLI sections only")
+    ap.add_argument("--baseline", type=Path, help="another checkout to compare with, in the same run")
+    ap.add_argument("--engine-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.engine_json:
+        print(json.dumps(engine(args.quick, quiet=True)))
+        return 0
+    if args.baseline is not None:
+        compare(args.baseline.resolve(), args.quick)
+        return 0
     engine(args.quick)
+    cli(args.quick)
+    if args.only_engine:
+        return 0
     optional("tests.bench_export", "Exports")
     if not args.no_browser:
         optional("tests.bench_browser", "Browser: slider change → updated diagram")

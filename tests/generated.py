@@ -13,6 +13,12 @@ SYNC_TYPES = ["api_service", "feature_store_online", "cpu_model_server", "rerank
 def generated_pattern(n: int, seed: int = 7) -> ResolvedPattern:
     """A pattern of ``n`` components: about a third on a synchronous request tree
     (parallel steps and fan-out), the rest async and batch chains with feedback loops."""
+    data = generated_data(n, seed)
+    return resolve(Located(data, f"generated_{n}.yaml", {}), max_components=n + 1)
+
+
+def generated_data(n: int, seed: int = 7) -> dict:
+    """The plain data of :func:`generated_pattern` (write it as YAML to make a pattern file)."""
     rng = random.Random(seed)
     n_sync = max(2, n // 3)
     comps = [{"id": "c0", "type": "api_service", "replicas": 50}]
@@ -40,4 +46,19 @@ def generated_pattern(n: int, seed: int = 7) -> ResolvedPattern:
         "connections": conns,
         "batch_jobs": [{"id": "nightly", "entry": f"c{n - 1}" if n > n_sync else "c0", "items": 1e6}],
     }
-    return resolve(Located(data, f"generated_{n}.yaml", {}), max_components=n + 1)
+    return data
+
+
+def chain_data(n: int) -> dict:
+    """A pattern of ``n`` components called one after another on the request path (c0 → c1 → … → c(n-1))."""
+    comps = [{"id": f"c{i}", "type": "api_service", "replicas": 50} for i in range(n)]
+    conns = [{"from": f"c{i - 1}", "to": f"c{i}"} for i in range(1, n)]
+    return {
+        "id": f"chain_{n}",
+        "title": f"Chain of {n} components",
+        "parameters": [{"name": "peak_qps", "label": "QPS", "default": 1000, "min": 1, "max": 1e6,
+                        "scale": "log", "source": "assumption: benchmark"}],
+        "request": {"entry": "c0", "peak_qps": "peak_qps", "latency_target_ms": 100000},
+        "components": comps,
+        "connections": conns,
+    }

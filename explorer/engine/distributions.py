@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import fft as sfft
 
 from explorer.engine.queueing import QueueingError, ResponseTime, StationFigures, response_time
 
@@ -120,10 +119,6 @@ class Lattice:
     def size(self) -> int:
         """Number of grid points, ``n + 1``."""
         return self.n + 1
-
-    def times_ms(self) -> np.ndarray:
-        """The grid points in milliseconds."""
-        return np.arange(self.n + 1, dtype=float) * self.dt_ms
 
 
 # --------------------------------------------------------------------------- Dist
@@ -295,9 +290,32 @@ def _linconv(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if nx * ny <= _DIRECT_MAX_WORK or min(nx, ny) <= 8:
         return np.convolve(x, y)
     m = nx + ny - 1
-    size = sfft.next_fast_len(m, real=True)
-    out = sfft.irfft(sfft.rfft(x, size) * sfft.rfft(y, size), size)[:m]
-    return out
+    size = _next_fast_len(m)
+    return np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(y, size), size)[:m]
+
+
+def _next_fast_len(n: int) -> int:
+    """The smallest 5-smooth number (2^a 3^b 5^c) of at least ``n``: an FFT size without large prime factors.
+
+    Examples
+    --------
+    >>> [_next_fast_len(n) for n in (1, 7, 97, 4097)]
+    [1, 8, 100, 4320]
+    """
+    best = 1
+    while best < n:
+        best *= 2
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            p = p35
+            while p < n:
+                p *= 2
+            best = min(best, p)
+            p35 *= 3
+        p5 *= 5
+    return best
 
 
 # --------------------------------------------------------------------------- constructors

@@ -15,7 +15,7 @@ Method (``shared/reference/queueing.md``):
   and ``S`` is exponential: this is exact. Otherwise (G/G/c, Allen–Cunneen)
   ``theta = 2 (c*mu - lambda) / (ca**2 + cs**2)`` and ``S`` is Gamma with shape
   ``1 / cs**2`` (a point mass when ``cs == 0``).
-* Quantiles by a bracketing root finder (:func:`scipy.optimize.brentq`) on the
+* Quantiles by a bracketing root finder (Brent's method, :func:`_brentq`) on the
   survival function ``P(T > t)``, which is evaluated in closed form.
 * A station is stable only if ``lambda < c*mu``; otherwise it is *saturated* and
   carries no latency figures (``None``), never NaN.
@@ -41,7 +41,7 @@ import operator
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from explorer.errors import ExplorerError
 
@@ -650,7 +650,61 @@ def _quantile(m: ResponseTime, q: float) -> float:
         return lo
     if hi <= lo or f(hi) >= 0.0:
         return hi
-    return float(optimize.brentq(f, lo, hi, xtol=1e-12 * hi, rtol=1e-12, maxiter=200))
+    return _brentq(f, lo, hi, xtol=1e-12 * hi, rtol=1e-12, maxiter=200)
+
+
+def _brentq(f, xa: float, xb: float, *, xtol: float, rtol: float, maxiter: int) -> float:
+    """A root of ``f`` in ``[xa, xb]`` (signs must differ at the ends), by Brent's method.
+
+    The same steps as :func:`scipy.optimize.brentq` (inverse quadratic interpolation, secant,
+    bisection when they stall), written here so that the engine does not import ``scipy.optimize``
+    (over a second of start-up). After ``maxiter`` steps the current best point is returned: the
+    bracket holds the root, so the search always ends.
+
+    Examples
+    --------
+    >>> round(_brentq(lambda x: x * x - 2.0, 0.0, 2.0, xtol=1e-12, rtol=1e-12, maxiter=100), 12)
+    1.414213562373
+    """
+    xpre, xcur = xa, xb
+    xblk = fblk = spre = scur = 0.0
+    fpre, fcur = f(xpre), f(xcur)
+    if fpre == 0.0:
+        return xpre
+    if fcur == 0.0:
+        return xcur
+    if (fpre < 0.0) == (fcur < 0.0):
+        raise QueueingError(f"the root finder needs a bracket: f({xa:g}) and f({xb:g}) have the same sign.")
+    for _ in range(maxiter):
+        if fpre != 0.0 and fcur != 0.0 and (fpre < 0.0) != (fcur < 0.0):
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2.0
+        sbis = (xblk - xcur) / 2.0
+        if fcur == 0.0 or abs(sbis) < delta:
+            return xcur
+        spre, scur = _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta)
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        fcur = f(xcur)
+    return xcur
+
+
+def _brent_step(xpre, xcur, xblk, fpre, fcur, fblk, spre, scur, sbis, delta) -> tuple[float, float]:
+    """The next (previous step, step) of Brent's method: interpolate when it is short and safe, else bisect."""
+    if abs(spre) > delta and abs(fcur) < abs(fpre):
+        if xpre == xblk:  # interpolate
+            stry = -fcur * (xcur - xpre) / (fcur - fpre)
+        else:  # extrapolate
+            dpre = (fpre - fcur) / (xpre - xcur)
+            dblk = (fblk - fcur) / (xblk - xcur)
+            stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+        if 2.0 * abs(stry) < min(abs(spre), 3.0 * abs(sbis) - delta):
+            return scur, stry
+    return sbis, sbis
 
 
 # --------------------------------------------------------------------------- vectorised
@@ -775,7 +829,7 @@ def response_shortfall_ms(fig: StationFigures, t_ms: np.ndarray | float) -> np.n
 def response_quantile(fig: StationFigures, q: float) -> float | None:
     """The q-quantile of the response time in ms, or ``None`` if the station is saturated.
 
-    Solved with :func:`scipy.optimize.brentq` on ``P(T > t) = 1 - q`` inside the bracket
+    Solved by Brent's method (:func:`_brentq`) on ``P(T > t) = 1 - q`` inside the bracket
     of :func:`response_quantile_bounds` (closed form when the service time is constant).
 
     Examples
@@ -907,13 +961,42 @@ def size_servers(
     if lam == 0.0:
         return Sizing(1, False, "There is no traffic, so one server is enough.", "no traffic")
 
-    mu_per_s = 1000.0 / s_ms
+    if not a < cap:  # every search below is bounded by cap; a load this large cannot fit under it
+        return Sizing(
+            None, True,
+            f"The load of {a:.4g} Erlangs needs more than max_servers = {cap} servers.",
+            "infeasible",
+        )
+    c0, binding = _fewest_for_utilization(lam, s_ms, a, u_target)
+    if c0 > cap:
+        return Sizing(
+            None, True,
+            f"Meeting the {binding} constraint needs {c0} servers, more than "
+            f"max_servers = {cap}.",
+            "infeasible",
+        )
+    if t_target is not None and not _meets_p99(s_ms, c0, lam, a, cs, ca, t_target):
+        return _size_for_p99(s_ms, c0, lam, a, cs, ca, t_target, cap)
+    if binding == "utilization":
+        reason = (f"{c0} servers: the utilization target {u_target:g} binds (a = {a:.6g} "
+                  f"Erlangs, utilization {a / c0:.6g})")
+        reason += "; the p99 target is met there." if t_target else "."
+    else:
+        reason = (f"{c0} servers: the fewest that keep the station stable "
+                  f"(a = {a:.6g} Erlangs, utilization {a / c0:.6g})")
+        reason += "; the other targets are met there." if (u_target or t_target) else "."
+    return Sizing(c0, False, reason, binding)
 
-    def stable(c: int) -> bool:
-        return a < c and c * mu_per_s - lam > 0.0
 
+def _stable(c: int, lam: float, s_ms: float, a: float) -> bool:
+    return a < c and c * (1000.0 / s_ms) - lam > 0.0
+
+
+def _fewest_for_utilization(lam: float, s_ms: float, a: float, u_target: float | None) -> tuple[int, str]:
+    """Fewest servers keeping the station stable and at most at the utilisation target, and which binds
+    (``a`` below the server cap, so every loop here takes a few steps at most)."""
     c_stable = max(1, math.floor(a) + 1)
-    while not stable(c_stable):
+    while not _stable(c_stable, lam, s_ms, a):
         c_stable += 1
     c0, binding = c_stable, "stability"
     if u_target is not None:
@@ -924,58 +1007,45 @@ def size_servers(
             c_u += 1
         if c_u > c0:
             c0, binding = c_u, "utilization"
-    if c0 > cap:
-        return Sizing(
-            None, True,
-            f"Meeting the {binding} constraint needs {c0} servers, more than "
-            f"max_servers = {cap}.",
-            "infeasible",
-        )
+    return c0, binding
 
-    if t_target is not None:
-        tail = 0.01
 
-        def meets(c: int) -> bool:
-            m = _model_from(s_ms, c, lam, cs, ca, _erlang_c_unchecked(c, a))
-            return _sf_scalar(m, t_target) <= tail
+def _meets_p99(s_ms: float, c: int, lam: float, a: float, cs: float, ca: float, t_target: float) -> bool:
+    """``P(T > target) <= 0.01`` in closed form (monotone in ``c``)."""
+    m = _model_from(s_ms, c, lam, cs, ca, _erlang_c_unchecked(c, a))
+    return _sf_scalar(m, t_target) <= 0.01
 
-        if not meets(c0):
-            bad, step = c0, 1
-            good = min(c0 + step, cap)
-            while not meets(good):
-                if good >= cap:
-                    return Sizing(
-                        None, True,
-                        f"Even max_servers = {cap} servers do not bring the p99 down to "
-                        f"{t_target:g} ms.",
-                        "infeasible",
-                    )
-                bad = good
-                step *= 2
-                good = min(c0 + step, cap)
-            while good - bad > 1:
-                mid = (bad + good) // 2
-                if meets(mid):
-                    good = mid
-                else:
-                    bad = mid
-            p99_c = _quantile(_model_from(s_ms, good, lam, cs, ca, _erlang_c_unchecked(good, a)), 0.99)
-            before = (f"{good - 1} would give "
-                      f"{_quantile(_model_from(s_ms, good - 1, lam, cs, ca, _erlang_c_unchecked(good - 1, a)), 0.99):.5g} ms"
-                      if stable(good - 1) else f"{good - 1} would be saturated")
+
+def _size_for_p99(s_ms: float, c0: int, lam: float, a: float, cs: float, ca: float, t_target: float,
+                  cap: int) -> Sizing:
+    """Fewest servers from ``c0`` (which misses the p99 target) up to ``cap`` that meet it:
+    exponential then binary search."""
+    bad, step = c0, 1
+    good = min(c0 + step, cap)
+    while not _meets_p99(s_ms, good, lam, a, cs, ca, t_target):
+        if good >= cap:
             return Sizing(
-                good, False,
-                f"{good} servers: the p99 target of {t_target:g} ms binds (p99 {p99_c:.5g} ms "
-                f"at utilization {a / good:.6g}; {before}).",
-                "p99",
+                None, True,
+                f"Even max_servers = {cap} servers do not bring the p99 down to "
+                f"{t_target:g} ms.",
+                "infeasible",
             )
-
-    if binding == "utilization":
-        reason = (f"{c0} servers: the utilization target {u_target:g} binds (a = {a:.6g} "
-                  f"Erlangs, utilization {a / c0:.6g})")
-        reason += "; the p99 target is met there." if t_target else "."
-    else:
-        reason = (f"{c0} servers: the fewest that keep the station stable "
-                  f"(a = {a:.6g} Erlangs, utilization {a / c0:.6g})")
-        reason += "; the other targets are met there." if (u_target or t_target) else "."
-    return Sizing(c0, False, reason, binding)
+        bad = good
+        step *= 2
+        good = min(c0 + step, cap)
+    while good - bad > 1:
+        mid = (bad + good) // 2
+        if _meets_p99(s_ms, mid, lam, a, cs, ca, t_target):
+            good = mid
+        else:
+            bad = mid
+    p99_c = _quantile(_model_from(s_ms, good, lam, cs, ca, _erlang_c_unchecked(good, a)), 0.99)
+    before = (f"{good - 1} would give "
+              f"{_quantile(_model_from(s_ms, good - 1, lam, cs, ca, _erlang_c_unchecked(good - 1, a)), 0.99):.5g} ms"
+              if _stable(good - 1, lam, s_ms, a) else f"{good - 1} would be saturated")
+    return Sizing(
+        good, False,
+        f"{good} servers: the p99 target of {t_target:g} ms binds (p99 {p99_c:.5g} ms "
+        f"at utilization {a / good:.6g}; {before}).",
+        "p99",
+    )

@@ -7,15 +7,44 @@ latencies are ``None`` with ``saturated=True`` — a state, never a NaN.
 
 from __future__ import annotations
 
+import enum
+import gc
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+import numpy as np
+import orjson
 
 from explorer.units import fmt
 
-Status = str  # "ok" | "hot" | "saturated" | "infeasible" | "external" | "idle"
 
-STATUS_ORDER = {"saturated": 0, "infeasible": 1, "hot": 2, "ok": 3, "idle": 4, "external": 5}
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Build many small objects without the cyclic collector: reports and their JSON form are
+    thousands of small objects and no cycles, so pausing it keeps large patterns linear (it restores
+    the previous state)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class Status(enum.StrEnum):
+    """State of a component (or of a bottleneck); a ``str``, so ``status == "ok"`` keeps working."""
+
+    OK = "ok"
+    HOT = "hot"
+    SATURATED = "saturated"
+    INFEASIBLE = "infeasible"
+    EXTERNAL = "external"
+    IDLE = "idle"
+    SLOW = "slow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +89,59 @@ class Figure:
         return text
 
 
-@dataclass(slots=True)
+class LazyFigures(Mapping[str, Figure]):
+    """A read-only mapping of figures built on first read by ``build(*args)``.
+
+    Building twenty traced figures per component is most of an analysis's cost; most readers look at a
+    few components. Once built the figures never change; a copy or a pickle is a plain ``dict``.
+
+    Examples
+    --------
+    >>> figs = LazyFigures(lambda v: {"x": Figure("x", "X", v, "", "given")}, 2.0)
+    >>> figs["x"].value, list(figs), len(figs)
+    (2.0, ['x'], 1)
+    """
+
+    __slots__ = ("_build", "_args", "_figures")
+
+    def __init__(self, build: Callable[..., dict[str, Figure]], *args: Any) -> None:
+        self._build = build
+        self._args = args
+        self._figures: dict[str, Figure] | None = None
+
+    def _all(self) -> dict[str, Figure]:
+        if self._figures is None:
+            self._figures = self._build(*self._args)
+            self._args = ()
+        return self._figures
+
+    def __getitem__(self, key: str) -> Figure:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._all()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._all() == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazyFigures({self._all()!r})"
+
+    def __reduce__(self):
+        return (dict, (self._all(),))
+
+
+@dataclass(frozen=True, slots=True)
 class ComponentReport:
     """Figures for one component in one scenario."""
 
@@ -101,12 +182,12 @@ class ComponentReport:
     network_mb_s: float
     cost_usd_month: float
     sizing_reason: str = ""
-    figures: dict[str, Figure] = field(default_factory=dict)
+    figures: Mapping[str, Figure] = field(default_factory=dict)
     request_service_ms: float | None = None
     """Mean service of request-path calls when they differ from the other calls sharing the queue."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EdgeReport:
     """Traffic on one connection."""
 
@@ -121,7 +202,7 @@ class EdgeReport:
     on_critical_path: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Stage:
     """One component on the critical path, for the latency waterfall."""
 
@@ -134,7 +215,7 @@ class Stage:
     fanout: float
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EndToEnd:
     """The synchronous request path, composed as distributions."""
 
@@ -155,7 +236,7 @@ class EndToEnd:
     figures: dict[str, Figure] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Bottleneck:
     """A ranked problem with a reason and an advice."""
 
@@ -167,7 +248,7 @@ class Bottleneck:
     score: float
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BatchJobReport:
     """A scheduled job: can it finish in its window?"""
 
@@ -182,7 +263,7 @@ class BatchJobReport:
     figures: dict[str, Figure] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Totals:
     """Sums over all components."""
 
@@ -195,7 +276,7 @@ class Totals:
     figures: dict[str, Figure] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     """The whole analysis of one pattern in one scenario."""
 
@@ -230,17 +311,85 @@ class Report:
         return self.components[owner].figures[key]
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (floats finite, saturated latencies None)."""
-        return _clean(asdict(self))
+        """JSON-ready dict (floats finite, saturated latencies None): every field by name, in
+        declaration order, floats rounded to 6 decimals below 10¹⁵, statuses as plain strings."""
+        with gc_paused():
+            return _clean(self)
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text: UTF-8 characters kept, indented by 2 (``estimate --json``)."""
+        return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2).decode()
+
+
+def _number(x: float) -> float | None:
+    if not math.isfinite(x):
+        return None
+    return round(x, 6) if abs(x) < 1e15 else x
+
+
+def _figure(f: Figure) -> dict:
+    v = f.value
+    t = type(v)
+    if t is float:
+        v = (round(v, 6) if abs(v) < 1e15 else v) if math.isfinite(v) else None
+    elif not (v is None or t is int or t is str or t is bool):
+        v = _clean(v)
+    return {"key": f.key, "label": f.label, "value": v, "unit": f.unit, "formula": f.formula,
+            "inputs": [_input(i) for i in f.inputs], "note": f.note}
+
+
+def _input(i: Input) -> dict:
+    v = i.value
+    t = type(v)
+    if t is float:  # inline: a report has about a hundred thousand inputs
+        v = (round(v, 6) if abs(v) < 1e15 else v) if math.isfinite(v) else None
+    elif not (v is None or t is int or t is str or t is bool):
+        v = _clean(v)
+    return {"name": i.name, "value": v, "unit": i.unit}
+
+
+def _fields(obj: Any, names: tuple[str, ...]) -> dict:
+    out = {}
+    for n in names:
+        v = getattr(obj, n)
+        t = type(v)
+        if t is float:
+            v = (round(v, 6) if abs(v) < 1e15 else v) if math.isfinite(v) else None
+        elif not (v is None or t is int or t is str or t is bool):
+            v = _clean(v)
+        out[n] = v
+    return out
 
 
 def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
+    """The plain JSON value of ``obj`` (what ``dataclasses.asdict`` then cleaning would give, without copies)."""
+    t = type(obj)
+    if t is float:
+        return _number(obj)
+    if obj is None or t is str or t is int or t is bool:
+        return obj
+    if t is Figure:
+        return _figure(obj)
+    if t is dict or t is LazyFigures:
         return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
+    if t is list or t is tuple:
         return [_clean(v) for v in obj]
-    if isinstance(obj, float):
-        if not math.isfinite(obj):
-            return None
-        return round(obj, 6) if abs(obj) < 1e15 else obj
+    names = _FIELDS.get(t)
+    if names is not None:
+        return _fields(obj, names)
+    if isinstance(obj, enum.Enum):
+        return _clean(obj.value)
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _number(float(obj))
     return obj
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls))
+    for cls in (Input, Figure, ComponentReport, EdgeReport, Stage, EndToEnd, Bottleneck, BatchJobReport, Totals,
+                Report)
+}
