@@ -212,56 +212,69 @@ def chain_figures(arrival_per_s: float, stages: Sequence[StageSpec], percentile:
         except ScenarioError as exc:
             raise ScenarioError(f"stage {i + 1} ({spec.name}): {exc}") from None
         results.append(StageResult(spec, st, {}))
-    saturated = any(r.station.saturated for r in results)
-    pct = fmt(percentile)
-    stage_q: list[float | None] = []
-    branch_q: list[float | None] = []
+    stage_q, branch_q = [], []
     for r in results:
-        k = r.spec.fanout
-        raw = queueing.station(r.station.arrival_per_s, r.station.service_ms, r.station.servers,
-                               service_cv=r.station.service_cv)
-        b = None if raw.saturated else queueing.response_quantile(raw, q)
-        sq = None if raw.saturated else queueing.response_quantile(raw, q ** (1.0 / k))
+        b, sq = _stage_quantiles(r, q, percentile)
         branch_q.append(b)
         stage_q.append(sq)
-        ins = (Input("λ", raw.arrival_rate_per_s, "calls/s"), Input("S", raw.service_ms, "ms"),
-               Input("c", raw.servers, "servers"), Input("cv", raw.service_cv, ""))
-        r.figures["utilization"] = r.station.figures["utilization"]
-        r.figures["branch_p99_ms"] = Figure("branch_p99_ms", f"{r.spec.name}: p{pct} of one branch", b, "ms",
-                                            f"solve P(T > t) = {fmt(1 - q)} for one branch station", ins,
-                                            note=r.station.model)
-        r.figures["stage_p99_ms"] = Figure(
-            "stage_p99_ms", f"{r.spec.name}: p{pct} of the slowest of {k} branches" if k > 1 else
-            f"{r.spec.name}: p{pct} of the stage", sq, "ms",
-            f"F_max(t) = F(t)^k, so the stage's p{pct} is the branch's {fmt(q)}^(1/k) quantile",
-            (Input("k", k, "branches"), Input("q^(1/k)", f"{q ** (1.0 / k):.6g}", "")) + ins,
-            note="independent branches; k = 1 is a plain call")
-    if saturated:
-        sat = [r.spec.name for r in results if r.station.saturated]
-        ins = tuple(Input(f"{r.spec.name} ρ", r.station.figures["utilization"].value, "")
-                    for r in results if r.station.saturated)
-        note = (f"saturated: {', '.join(sat)} "
-                + ("receives more calls than it can serve" if len(sat) == 1 else "receive more calls than they can serve"))
-        F = {key: Figure(key, label, None, "ms", "no finite latency when a stage is saturated", ins, note=note)
-             for key, label in (("true_p99_ms", f"True p{pct} of the chain"), ("true_p50_ms", "True p50"),
-                                ("true_mean_ms", "True mean"), ("sum_stage_p99_ms", f"Sum of stage p{pct}s"),
-                                ("max_branch_p99_ms", f"Max of branch p{pct}s, summed over stages"))}
-        return ChainResult(float(arrival_per_s), results, True, F)
+    if any(r.station.saturated for r in results):
+        return ChainResult(float(arrival_per_s), results, True, _saturated_chain(results, percentile))
+    lattice, total = _compose_chain(results, q)
+    return ChainResult(float(arrival_per_s), results, False,
+                       _chain_summary(results, lattice, total, q, percentile, stage_q, branch_q))
 
-    # compose on one lattice, widening it if mass falls off the end
+
+def _raw_station(r: StageResult) -> queueing.StationFigures:
+    return queueing.station(r.station.arrival_per_s, r.station.service_ms, r.station.servers,
+                            service_cv=r.station.service_cv)
+
+
+def _stage_quantiles(r: StageResult, q: float, percentile: float) -> tuple[float | None, float | None]:
+    """One branch's and the whole stage's (slowest of k branches) q-quantiles; records their figures."""
+    pct = fmt(percentile)
+    k = r.spec.fanout
+    raw = _raw_station(r)
+    b = None if raw.saturated else queueing.response_quantile(raw, q)
+    sq = None if raw.saturated else queueing.response_quantile(raw, q ** (1.0 / k))
+    ins = (Input("λ", raw.arrival_rate_per_s, "calls/s"), Input("S", raw.service_ms, "ms"),
+           Input("c", raw.servers, "servers"), Input("cv", raw.service_cv, ""))
+    r.figures["utilization"] = r.station.figures["utilization"]
+    r.figures["branch_p99_ms"] = Figure("branch_p99_ms", f"{r.spec.name}: p{pct} of one branch", b, "ms",
+                                        f"solve P(T > t) = {fmt(1 - q)} for one branch station", ins,
+                                        note=r.station.model)
+    r.figures["stage_p99_ms"] = Figure(
+        "stage_p99_ms", f"{r.spec.name}: p{pct} of the slowest of {k} branches" if k > 1 else
+        f"{r.spec.name}: p{pct} of the stage", sq, "ms",
+        f"F_max(t) = F(t)^k, so the stage's p{pct} is the branch's {fmt(q)}^(1/k) quantile",
+        (Input("k", k, "branches"), Input("q^(1/k)", f"{q ** (1.0 / k):.6g}", "")) + ins,
+        note="independent branches; k = 1 is a plain call")
+    return b, sq
+
+
+def _saturated_chain(results: list[StageResult], percentile: float) -> dict[str, Figure]:
+    pct = fmt(percentile)
+    sat = [r.spec.name for r in results if r.station.saturated]
+    ins = tuple(Input(f"{r.spec.name} ρ", r.station.figures["utilization"].value, "")
+                for r in results if r.station.saturated)
+    note = (f"saturated: {', '.join(sat)} "
+            + ("receives more calls than it can serve" if len(sat) == 1 else "receive more calls than they can serve"))
+    return {key: Figure(key, label, None, "ms", "no finite latency when a stage is saturated", ins, note=note)
+            for key, label in (("true_p99_ms", f"True p{pct} of the chain"), ("true_p50_ms", "True p50"),
+                               ("true_mean_ms", "True mean"), ("sum_stage_p99_ms", f"Sum of stage p{pct}s"),
+                               ("max_branch_p99_ms", f"Max of branch p{pct}s, summed over stages"))}
+
+
+def _compose_chain(results: list[StageResult], q: float) -> tuple[dist.Lattice, dist.Dist]:
+    """Compose on one lattice, widening it (at most three times) if mass falls off the end."""
     horizon = 0.0
     for r in results:
-        raw = queueing.station(r.station.arrival_per_s, r.station.service_ms, r.station.servers,
-                               service_cv=r.station.service_cv)
-        horizon += dist.horizon_for(raw, 1.0 - 1e-4 / r.spec.fanout)
+        horizon += dist.horizon_for(_raw_station(r), 1.0 - 1e-4 / r.spec.fanout)
     horizon *= 1.2
     for _ in range(4):
         lattice = dist.Lattice.spanning(horizon, LATTICE_POINTS)
         parts = []
         for r in results:
-            raw = queueing.station(r.station.arrival_per_s, r.station.service_ms, r.station.servers,
-                                   service_cv=r.station.service_cv)
-            d = dist.from_station(lattice, raw)
+            d = dist.from_station(lattice, _raw_station(r))
             parts.append(dist.max_of_k(d, r.spec.fanout) if r.spec.fanout > 1 else d)
             r.figures["stage_mean_ms"] = Figure("stage_mean_ms", f"{r.spec.name}: mean of the stage", parts[-1].mean_ms(),
                                                 "ms", "mean of the stage's distribution (max of k branches)",
@@ -270,6 +283,13 @@ def chain_figures(arrival_per_s: float, stages: Sequence[StageSpec], percentile:
         if total.overflow < 1e-4 and total.quantile_ms(q) is not None:
             break
         horizon *= 4
+    return lattice, total
+
+
+def _chain_summary(results: list[StageResult], lattice: dist.Lattice, total: dist.Dist, q: float, percentile: float,
+                   stage_q: list[float | None], branch_q: list[float | None]) -> dict[str, Figure]:
+    """The true figures of the composed chain next to the two shortcuts, and how far off each shortcut is."""
+    pct = fmt(percentile)
     true_q = total.quantile_ms(q)
     stage_inputs = tuple(Input(f"{r.spec.name} (k = {r.spec.fanout}) p{pct}", sq, "ms")
                          for r, sq in zip(results, stage_q, strict=True))
@@ -300,7 +320,7 @@ def chain_figures(arrival_per_s: float, stages: Sequence[StageSpec], percentile:
         err = (shortcut - true_q) / true_q * 100.0 if true_q else None
         F[key] = Figure(key, label, err, "%", "(shortcut − true) ÷ true × 100",
                         (Input("shortcut", shortcut, "ms"), Input("true", true_q, "ms")))
-    return ChainResult(float(arrival_per_s), results, False, F)
+    return F
 
 
 CHAIN_PRESETS: dict[str, tuple[float, tuple[StageSpec, ...]]] = {
