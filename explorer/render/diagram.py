@@ -45,51 +45,26 @@ from typing import TYPE_CHECKING
 import graphviz
 import networkx as nx
 
+from explorer.render.styles import (
+    HARDWARE_TEXT,
+    NODE_FONT,
+    PLAIN_FILL,
+    SELECTED_BORDER,
+    STATUS_STYLES,
+    SUBTITLE_FONT,
+    TIERS,
+    UTIL_SCALE,
+    DrawOptions,
+    node_look,
+    status_style,
+    theme_colors,
+    top_bottleneck,
+)
 from explorer.units import compact, format_ms, format_percent, format_rate
 
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import ComponentReport, Report
     from explorer.model.loader import ResolvedPattern
-
-VIEWS_DERIVED = ("overview", "serving", "offline")
-
-TIERS = (
-    ("online", "Online — request path"),
-    ("nearline", "Nearline — events and streams"),
-    ("offline", "Offline — batch pipelines"),
-)
-
-
-# Utilisation bins: (upper bound, fill, legend text). Light enough for dark text (contrast ≥ 6:1).
-UTIL_SCALE = (
-    (0.2, "#ffffe5", "< 20%"),
-    (0.4, "#fff7bc", "20–40%"),
-    (0.6, "#fee391", "40–60%"),
-    (0.8, "#fec44f", "60–80%"),
-    (1.0, "#fe9929", "80–100%"),
-)
-SATURATED_FILL = "#ff4d4d"
-SATURATED_BORDER = "#8b0000"
-INFEASIBLE_FILL = "#e4d4f4"
-NEUTRAL_FILL = "#f0f0f0"
-NODE_FONT = "#111111"
-SUBTITLE_FONT = "#30363d"
-SELECTED_BORDER = "#1565c0"
-
-THEMES = {
-    "light": {
-        "background": "#ffffff",  # a white card: stays legible even on a dark page (Streamlit reports the theme late)
-        "font": "#1f2328", "muted": "#57606a", "edge": "#6e7781", "critical": "#1f2328",
-        "cluster_fill": "#f6f8fa", "cluster_border": "#d0d7de", "node_border": "#57606a",
-        "hot_border": "#b35900", "legend_fill": "#ffffff",
-    },
-    "dark": {
-        "background": "transparent",
-        "font": "#e6edf3", "muted": "#9da7b3", "edge": "#9da7b3", "critical": "#f0f6fc",
-        "cluster_fill": "#161b22", "cluster_border": "#3d444d", "node_border": "#8c959f",
-        "hot_border": "#ffa657", "legend_fill": "#0d1117",
-    },
-}
 
 FONT = "Helvetica,Arial,sans-serif"
 # Streamlit's chart CSS draws every SVG text at ~9.6 px whatever the DOT says, so all text is sized
@@ -109,8 +84,6 @@ SHAPES = {
 _TIER_RANK = {"online": 0, "nearline": 1, "offline": 2}
 
 _EDGE_STYLE = {"sync": "solid", "async": "dashed", "batch": "dotted"}
-
-_HARDWARE = {"cpu": "CPU", "gpu": "GPU", "managed": "managed", "none": ""}
 
 
 # --------------------------------------------------------------------------- views
@@ -225,47 +198,11 @@ def _esc(value: object, limit: int = 60) -> str:
     return _text(value, limit).replace("\\", "\\\\")
 
 
-# --------------------------------------------------------------------------- colours
-
-def utilization_fill(utilization: float | None, saturated: bool = False) -> str:
-    """Fill colour for a utilisation (0–1); saturated → red.
-
-    Examples
-    --------
-    >>> utilization_fill(0.1), utilization_fill(0.65), utilization_fill(0.99), utilization_fill(1.2, True)
-    ('#ffffe5', '#fec44f', '#fe9929', '#ff4d4d')
-    """
-    if saturated or (utilization is not None and utilization >= 1.0):
-        return SATURATED_FILL
-    u = 0.0 if utilization is None else max(0.0, utilization)
-    for upper, fill, _ in UTIL_SCALE:
-        if u < upper:
-            return fill
-    return UTIL_SCALE[-1][1]
-
-
-def _top_bottleneck(report: Report | None) -> str | None:
-    if report is None:
-        return None
-    for b in report.bottlenecks:
-        if b.component in report.components:
-            return b.component
-    return None
-
-
 # --------------------------------------------------------------------------- labels
 
-_STATUS_TEXT = {
-    "ok": "✓ ok", "hot": "▲ HOT", "saturated": "✖ SATURATED", "infeasible": "✖ INFEASIBLE",
-    "idle": "idle — no traffic", "external": "external",
-}
-
-
-_TOP_TEXT = {"ok": "slowest stage", "hot": "HOT", "saturated": "SATURATED", "infeasible": "INFEASIBLE"}
-
-
-def _size_text(c: ComponentReport) -> str:
-    hw = _HARDWARE.get(c.hardware, "")
+def size_text(c: ComponentReport) -> str:
+    """A node's size line: shards × replicas and hardware (``4 shards × 3 · GPU``), or what a source does."""
+    hw = HARDWARE_TEXT.get(c.hardware, "")
     if c.status == "external":
         return "sends the requests"
     if c.shards > 1:
@@ -275,7 +212,8 @@ def _size_text(c: ComponentReport) -> str:
     return f"{text} · {hw}" if hw else text
 
 
-def _metrics_text(c: ComponentReport) -> str:
+def metrics_text(c: ComponentReport) -> str:
+    """A node's numbers line: utilisation and p99 (``ρ 62% · p99 14 ms``)."""
     if c.status == "external":
         return "outside the system"
     if c.status == "idle":
@@ -308,8 +246,12 @@ def _legend_label(theme: dict, colored: bool, report: Report | None) -> str:
     rows = []
     if colored and report is not None:
         cells = [cell("<B>ρ</B>")] + [swatch(fill, html.escape(text)) for _, fill, text in UTIL_SCALE]
-        cells.append(swatch(SATURATED_FILL, "<B>SATURATED</B>", SATURATED_BORDER))
-        cells.append(swatch(NEUTRAL_FILL, "idle / source"))
+        seen = set()
+        for style in STATUS_STYLES.values():  # the statuses with a colour of their own
+            if style.legend and style.legend not in seen:
+                seen.add(style.legend)
+                text = f"<B>{html.escape(style.legend)}</B>" if style.bold else html.escape(style.legend)
+                cells.append(swatch(style.fill or PLAIN_FILL, text, style.border_color(theme)))
         rows.append("".join(cells))
         target = format_percent(report.target_utilization)
         marks = f"▲ HOT: ρ &gt; {target} target · ⚠ #1 bottleneck · blue outline: selected"
@@ -329,8 +271,8 @@ def _legend_label(theme: dict, colored: bool, report: Report | None) -> str:
 
 # --------------------------------------------------------------------------- the diagram
 
-def build_digraph(rp: ResolvedPattern, report: Report | None, view: str = "overview", selected: str | None = None,
-                  theme: str = "light", colored: bool = True, *, render_key: bool = False) -> graphviz.Digraph:
+def build_digraph(rp: ResolvedPattern, report: Report | None, options: DrawOptions = DrawOptions(), *,
+                  render_key: bool = False) -> graphviz.Digraph:
     """The pattern as a Graphviz digraph, coloured by a report.
 
     Parameters
@@ -339,15 +281,11 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, view: str = "overv
         The pattern (its graph gives nodes, edges and tiers).
     report : Report or None
         The analysis at the scenario shown. None draws the structure only (no numbers).
-    view : str
-        View id (``overview`` by default); an unknown id falls back to the overview.
-    selected : str, optional
-        Component id to outline (the row selected in the capacity table).
-    theme : {"light", "dark"}
-        Picks the colours of text, edges and clusters; node fills stay light with dark text.
-    colored : bool
-        False gives a neutral diagram: no utilisation colours, statuses, bottleneck
-        mark, critical path or selection; edges keep their traffic when a report is given.
+    options : DrawOptions
+        The view (an unknown id falls back to the overview), the selected component (outlined),
+        the theme (colours of text, edges and clusters; node fills stay light with dark text) and
+        ``colored`` (False gives a neutral diagram: no utilisation colours, statuses, bottleneck
+        mark, critical path or selection; edges keep their traffic when a report is given).
     render_key : bool
         For live pages: name the graph ``<pattern id>__<hash of its content>``. Streamlit draws
         DOT with d3-graphviz, which matches SVG elements to the previous render by the graph's
@@ -362,13 +300,14 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, view: str = "overv
     graphviz.Digraph
         Not rendered; ``str()`` or :func:`to_dot` gives the DOT source.
     """
-    th = THEMES.get(theme, THEMES["light"])
-    spec = view_spec(rp, view)
+    th = theme_colors(options.theme)
+    spec = view_spec(rp, options.view)
+    colored, selected = options.colored, options.selected
     shown = set(spec.components)
     G = rp.graph
     show_numbers = report is not None
     paint = colored and report is not None
-    top = _top_bottleneck(report) if paint else None
+    top = top_bottleneck(report) if paint else None
 
     g = graphviz.Digraph(name=rp.id, strict=False)
     g.attr("graph", rankdir=RANKDIR, bgcolor=th["background"], fontname=FONT, fontsize="10", fontcolor=th["font"],
@@ -478,36 +417,27 @@ def _node_attrs(rp: ResolvedPattern, n: str, report: Report | None, th: dict, pa
     lines: list[tuple[str, bool]] = []
     c = report.components.get(n) if report is not None else None
     if show_numbers and c is not None:
-        lines.append((html.escape(_size_text(c)), False))
+        lines.append((html.escape(size_text(c)), False))
         if paint:
-            lines.append((html.escape(_metrics_text(c)), False))
-            status = _STATUS_TEXT.get(c.status, c.status)
+            lines.append((html.escape(metrics_text(c)), False))
+            look = status_style(c.status)
+            status = look.label
             if n == top:
-                status = "⚠ #1 " + _TOP_TEXT.get(c.status, c.status)
-            lines.append((html.escape(status), c.status in ("saturated", "infeasible", "hot") or n == top))
+                status = "⚠ #1 " + look.top_label
+            lines.append((html.escape(status), look.bold or n == top))
     attrs["label"] = _node_label(title, subtitle, lines, SUBTITLE_FONT)
 
     if paint and c is not None:
-        status = c.status
-        classes.append(f"status-{status}")
-        if status in ("external", "idle"):
-            fill, border, pen = NEUTRAL_FILL, th["node_border"], "1.2"
-        elif status == "infeasible":
-            fill, border, pen = INFEASIBLE_FILL, "#6a1b9a", "2.5"
-        else:
-            fill = utilization_fill(c.utilization, c.saturated)
-            border, pen = th["node_border"], "1.2"
-            if status == "hot":
-                border, pen = th["hot_border"], "2.2"
-            if c.saturated:
-                border, pen = SATURATED_BORDER, "4"
+        classes.append(f"status-{c.status}")
+        fill, border, pen_pt = node_look(c.status, c.utilization, c.saturated, th)
+        pen = f"{pen_pt:g}"
         if n == top:
             classes.append("bottleneck")
             pen = str(max(float(pen), 3.5) + 0.5)
         attrs.update(fillcolor=fill, color=border, penwidth=pen)
-        tooltip += f" — {status}, utilisation {format_percent(c.utilization)}"
+        tooltip += f" — {c.status}, utilisation {format_percent(c.utilization)}"
     else:
-        attrs.update(fillcolor="#ffffff", color=th["node_border"], penwidth="1.2")
+        attrs.update(fillcolor=PLAIN_FILL, color=th["node_border"], penwidth="1.2")
     if colored and selected == n:
         classes.append("selected")
         attrs.update(color=SELECTED_BORDER, penwidth="4.5")
@@ -516,7 +446,7 @@ def _node_attrs(rp: ResolvedPattern, n: str, report: Report | None, th: dict, pa
     return attrs
 
 
-def to_dot(rp: ResolvedPattern, report: Report | None, view: str = "overview", selected: str | None = None,
-           theme: str = "light", colored: bool = True, *, render_key: bool = False) -> str:
+def to_dot(rp: ResolvedPattern, report: Report | None, options: DrawOptions = DrawOptions(), *,
+           render_key: bool = False) -> str:
     """DOT source of :func:`build_digraph` (byte-for-byte stable for the same inputs)."""
-    return build_digraph(rp, report, view, selected, theme, colored, render_key=render_key).source
+    return build_digraph(rp, report, options, render_key=render_key).source
