@@ -23,6 +23,7 @@ NOTICES_KEY = f"{NS}:notices"
 LAST_QUERY_KEY = f"{NS}:last_query"
 LINK_KEY = f"{NS}:link"
 TABS_KEY = f"{NS}:tabs"
+CHARTS_KEY = f"{NS}:charts"
 CHART_TABS = ["Latency waterfall", "Utilisation", "Scaling curves", "Cost breakdown"]
 
 
@@ -235,8 +236,11 @@ def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> No
         with st.expander(f"Notes from the analysis ({len(report.warnings)})"):
             st.markdown("\n".join(f"- {ui.md_safe(w)}" for w in report.warnings))
 
-    st.subheader("Charts")
-    _charts(rp, report, values, mode)
+    charts_box = st.expander("Charts: latency waterfall, utilisation, scaling curves, cost", key=CHARTS_KEY,
+                             on_change="rerun", icon=":material/bar_chart:")
+    with charts_box:
+        if charts_box.open:  # drawn only when open (it stays open): a closed one keeps slider moves light
+            _charts(rp, report, values, mode)
 
     exp = st.expander("Export: SVG, PNG, PDF, DOT, Mermaid, Markdown study note", key=f"{NS}:export",
                       on_change="rerun", icon=":material/download:")

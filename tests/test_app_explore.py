@@ -21,6 +21,7 @@ PATTERNS = builtin_paths()
 IDS = [p.stem for p in PATTERNS]
 TIMEOUT = 120
 TABS_KEY = "explore:tabs"
+CHARTS_KEY = "explore:charts"
 CHART_TABS = ["Latency waterfall", "Utilisation", "Scaling curves", "Cost breakdown"]
 
 
@@ -95,6 +96,8 @@ def test_every_pattern_loads_with_every_chart_and_view(path):
     assert len(at.metric) >= 3
     assert len(table(at)) == len(rp.pattern.components)
     assert at.query_params["pattern"] == rp.id
+    assert not at.get("plotly_chart"), "charts are drawn only once their section is opened"
+    at.session_state[CHARTS_KEY] = True
     for tab in CHART_TABS:
         at.session_state[TABS_KEY] = tab
         at.run()

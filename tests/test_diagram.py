@@ -294,3 +294,37 @@ def test_render_key_names_the_graph_after_its_content():
     assert re.fullmatch(r"two_stage_recommender__[0-9a-f]{10}", name)
     assert a.replace(name, "two_stage_recommender", 1) == plain  # only the name differs
     assert skeleton(a)[1:] == skeleton(c)[1:]
+
+
+# --------------------------------------------------------------------------- very large patterns
+
+def test_a_thousand_components_draw_collapsed_within_seconds():
+    import time
+
+    from explorer.export import render_dot
+    from tests.generated import generated_pattern
+
+    rp = generated_pattern(1000)
+    report = analyse(rp)
+    t0 = time.perf_counter()
+    dot = diagram.to_dot(rp, report)
+    svg = render_dot(dot, "svg")
+    assert time.perf_counter() - t0 < 10.0
+    A = pygraphviz.AGraph(string=dot)
+    groups = {diagram.group_key(rp, n) for n in rp.graph.nodes}
+    assert set(A.nodes()) == groups and len(groups) < 40
+    assert "1000 components, more than 150" in html.unescape(A.graph_attr["label"])
+    counts = [int(re.search(r"×(\d+)", html.unescape(A.get_node(g).attr["label"])).group(1)) for g in groups]
+    assert sum(counts) == 1000
+    assert b"Ranking" in svg or b"Service" in svg
+
+
+def test_the_collapse_starts_above_the_limit():
+    from tests.generated import generated_pattern
+
+    at_limit = generated_pattern(diagram.MAX_DETAILED_NODES)
+    above = generated_pattern(diagram.MAX_DETAILED_NODES + 1)
+    assert len(pygraphviz.AGraph(string=diagram.to_dot(at_limit, None)).nodes()) == diagram.MAX_DETAILED_NODES
+    A = pygraphviz.AGraph(string=diagram.to_dot(above, analyse(above), DrawOptions(selected="c3")))
+    assert all(n.startswith("group__") for n in A.nodes())
+    assert A.get_node(diagram.group_key(above, "c3")).attr["color"] == styles.SELECTED_BORDER

@@ -583,3 +583,17 @@ def test_markdown_renders_as_intended(path, analysed):
     assert "<script" not in outside and "<img" not in outside and "<!--" not in outside
     for c in report.components.values():
         assert c.id in html
+
+
+def test_a_thousand_component_pattern_exports_collapsed():
+    from explorer.render.diagram import MAX_DETAILED_NODES, group_key
+    from tests.generated import generated_pattern
+
+    rp = generated_pattern(1000)
+    report = analyse(rp)
+    text = ex.to_mermaid(rp, report)
+    groups = {group_key(rp, n) for n in rp.graph.nodes}
+    assert len(groups) < MAX_DETAILED_NODES and len(text) < 20_000  # within Mermaid's default text limit
+    for g in groups:
+        assert f"    {g}[" in text
+    assert ex.render_svg(rp, report).startswith(b"<?xml")

@@ -85,6 +85,14 @@ _TIER_RANK = {"online": 0, "nearline": 1, "offline": 2}
 
 _EDGE_STYLE = {"sync": "solid", "async": "dashed", "batch": "dotted"}
 
+MAX_DETAILED_NODES = 150
+"""Largest view drawn one node per component. Graphviz lays out 150 components in about a second and
+300 in about six (1,000 never finish: "trouble in init_rank"), in the browser too; a bigger view is
+drawn collapsed, one node per tier and category with counts (:func:`group_key`)."""
+
+_SEVERITY = ("external", "idle", "ok", "hot", "infeasible", "saturated")
+"""Statuses from least to most severe: a group shows its worst member's status."""
+
 
 # --------------------------------------------------------------------------- views
 
@@ -232,7 +240,7 @@ def _node_label(title: str, subtitle: str, lines: list[tuple[str, bool]], font: 
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
 
 
-def _legend_label(theme: dict, colored: bool, report: Report | None) -> str:
+def _legend_label(theme: dict, colored: bool, report: Report | None, note: str = "") -> str:
     """The legend: one row of utilisation swatches, one row of marks and line styles (an HTML-like table)."""
     font = theme["font"]
     border = theme["node_border"]
@@ -265,6 +273,8 @@ def _legend_label(theme: dict, colored: bool, report: Report | None) -> str:
         if colored and report.end_to_end is not None:
             styles += " · <B>bold</B>: critical path"
     rows.append(cell(styles, span))
+    if note:
+        rows.append(cell(html.escape(note), span))
     return (f'<<TABLE BORDER="1" COLOR="{theme["cluster_border"]}" STYLE="ROUNDED" CELLBORDER="0" CELLSPACING="2" '
             f'CELLPADDING="2">' + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>>")
 
@@ -309,14 +319,25 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, options: DrawOptio
     paint = colored and report is not None
     top = top_bottleneck(report) if paint else None
 
+    collapsed = len(spec.components) > MAX_DETAILED_NODES
+    note = (f"{len(spec.components)} components, more than {MAX_DETAILED_NODES} to draw one by one: each box is "
+            "every component of one category in one tier (worst status shown); arrows sum the connections "
+            "between them") if collapsed else ""
+
     g = graphviz.Digraph(name=rp.id, strict=False)
     g.attr("graph", rankdir=RANKDIR, bgcolor=th["background"], fontname=FONT, fontsize="10", fontcolor=th["font"],
            nodesep="0.22", ranksep="0.42", newrank="true", pad="0.15", outputorder="edgesfirst",
-           labelloc="b", labeljust="r", label=_legend_label(th, colored, report))
+           labelloc="b", labeljust="r", label=_legend_label(th, colored, report, note))
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="10", fontcolor=NODE_FONT,
            fillcolor="#ffffff", color=th["node_border"], penwidth="1.2", margin="0.07,0.03", width="1.3")
     g.attr("edge", fontname=FONT, fontsize="10", fontcolor=th["muted"], color=th["edge"], arrowsize="0.6",
            penwidth="1.2")
+
+    if collapsed:
+        _draw_groups(g, rp, report, spec, th, paint, selected)
+        if render_key:
+            g.name = f"{rp.id}__{hashlib.sha1(g.source.encode('utf-8')).hexdigest()[:10]}"
+        return g
 
     for tier, title in TIERS:
         members = [n for n in G.nodes if n in shown and G.nodes[n]["tier"] == tier]
@@ -363,6 +384,86 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, options: DrawOptio
     if render_key:
         g.name = f"{rp.id}__{hashlib.sha1(g.source.encode('utf-8')).hexdigest()[:10]}"
     return g
+
+
+def group_key(rp: ResolvedPattern, n: str) -> str:
+    """The node id of a component's group in a collapsed diagram: ``group__<tier>__<category>``.
+
+    Examples
+    --------
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
+    >>> group_key(load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml"), "ranker")
+    'group__online__ranking'
+    """
+    node = rp.graph.nodes[n]
+    return f"group__{node['tier']}__{node['category']}"
+
+
+def _draw_groups(g: graphviz.Digraph, rp: ResolvedPattern, report: Report | None, spec: ViewSpec, th: dict,
+                 paint: bool, selected: str | None) -> None:
+    """A collapsed diagram: one node per (tier, category) with its count and worst status, and one
+    edge per (group, group, kind) with the number of connections and their summed calls per second."""
+    G = rp.graph
+    shown = set(spec.components)
+    members: dict[str, list[str]] = {}
+    for n in spec.components:
+        members.setdefault(group_key(rp, n), []).append(n)
+    comps = report.components if report is not None else {}
+    top = top_bottleneck(report) if paint else None
+    for tier, title in TIERS:
+        keys = [k for k, ns in members.items() if G.nodes[ns[0]]["tier"] == tier]
+        if not keys:
+            continue
+        with g.subgraph(name=f"cluster_{tier}") as c:
+            c.attr(label=title, labeljust="l", labelloc="t", style="rounded,filled", fillcolor=th["cluster_fill"],
+                   color=th["cluster_border"], fontcolor=th["muted"], fontsize="10", margin="8")
+            for key in keys:
+                ns = members[key]
+                category = G.nodes[ns[0]]["category"]
+                lines: list[tuple[str, bool]] = [(f"{len(ns)} component{'s' if len(ns) != 1 else ''}", False)]
+                attrs = {"shape": SHAPES.get(category, "box"), "id": f"node_{key}",
+                         "class": f"group tier-{tier} category-{category}",
+                         "tooltip": _plain(_esc(", ".join(ns[:12]) + (f" and {len(ns) - 12} more" if len(ns) > 12 else ""), 200))}
+                if attrs["shape"] != "box":
+                    attrs["style"] = "filled"
+                reports = [comps[n] for n in ns if n in comps]
+                if paint and reports:
+                    worst = max(reports, key=lambda cr: (_SEVERITY.index(cr.status) if cr.status in _SEVERITY else 2,
+                                                         cr.utilization))
+                    counts = {st: sum(cr.status == st for cr in reports) for st in ("saturated", "infeasible", "hot")}
+                    lines.append((html.escape(f"max ρ {format_percent(worst.utilization)}"), False))
+                    problems = " · ".join(f"{k} {status_style(st).label}" for st, k in counts.items() if k)
+                    if problems:
+                        lines.append((html.escape(problems), True))
+                    if top in ns:
+                        lines.append((html.escape(f"⚠ #1 bottleneck: {_text(top, 30)}"), True))
+                    fill, border, pen = node_look(worst.status, worst.utilization, worst.saturated, th)
+                    attrs.update(fillcolor=fill, color=border, penwidth=f"{pen:g}")
+                else:
+                    attrs.update(fillcolor=PLAIN_FILL, color=th["node_border"], penwidth="1.2")
+                if paint and selected in ns:
+                    attrs.update(color=SELECTED_BORDER, penwidth="4.5")
+                title = html.escape(f"{category.capitalize()} ×{len(ns)}", quote=True)
+                attrs["label"] = _node_label(title, "", lines, SUBTITLE_FONT)
+                c.node(key, **attrs)
+
+    edges_by_index = {e.index: e for e in report.edges} if report is not None else {}
+    bundles: dict[tuple[str, str, str], list] = {}
+    for u, v, k, data in sorted(G.edges(keys=True, data=True), key=lambda e: e[2]):
+        if u in shown and v in shown and group_key(rp, u) != group_key(rp, v):
+            bundles.setdefault((group_key(rp, u), group_key(rp, v), data["kind"]), []).append(edges_by_index.get(k))
+    for i, ((gu, gv, kind), found) in enumerate(bundles.items()):
+        parts = [f"{len(found)} connection{'s' if len(found) != 1 else ''}"]
+        known = [e for e in found if e is not None]
+        rate = sum(e.calls_per_s for e in known)
+        if rate > 0:
+            parts.append(format_rate(rate))
+        attrs = {"style": _EDGE_STYLE.get(kind, "solid"), "id": f"bundle_{i}", "label": _plain("\\n".join(parts))}
+        if _TIER_RANK.get(gv.split("__")[1], 0) < _TIER_RANK.get(gu.split("__")[1], 0):
+            attrs["constraint"] = "false"
+        if paint and any(e.on_critical_path for e in known):
+            attrs.update(penwidth="2.8", color=th["critical"], fontcolor=th["font"])
+        g.edge(gu, gv, **attrs)
 
 
 def _stacking_edges(rp: ResolvedPattern, components: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from explorer.errors import ExportError
-from explorer.render.diagram import metrics_text, size_text, views
+from explorer.render.diagram import MAX_DETAILED_NODES, group_key, metrics_text, size_text, views
 from explorer.render.styles import (
     NODE_FONT,
     PLAIN_FILL,
@@ -32,12 +32,13 @@ from explorer.render.styles import (
     STATUS_STYLES,
     TIERS,
     DrawOptions,
+    node_look,
     status_style,
     theme_colors,
     top_bottleneck,
     utilization_fill,
 )
-from explorer.units import compact, format_rate
+from explorer.units import compact, format_percent, format_rate
 
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import Report
@@ -202,6 +203,8 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, options: DrawO
     edges_by_index = {e.index: e for e in report.edges} if report is not None else {}
     paint = colored and report is not None
     top = top_bottleneck(report) if paint else None
+    if len(nodes) > MAX_DETAILED_NODES:
+        return _collapsed(rp, report, nodes, tiers, sub_ids, th, paint, direction)
 
     lines = [f"flowchart {direction}"]
     for tier, title in tiers:
@@ -267,4 +270,51 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, options: DrawO
         lines.append(f"  style {sub_ids[tier]} fill:{th['cluster_fill']},stroke:{th['cluster_border']},color:{th['muted']}")
     for style, links in link_styles.items():
         lines.append(f"  linkStyle {','.join(map(str, links))} {style}")
+    return "\n".join(lines) + "\n"
+
+
+_SEVERITY = ("external", "idle", "ok", "hot", "infeasible", "saturated")
+
+
+def _collapsed(rp: ResolvedPattern, report: Report | None, nodes: list[str], tiers: list[tuple[str, str]],
+               sub_ids: dict[str, str], th: dict[str, str], paint: bool, direction: str) -> str:
+    """A view too big to draw one by one (as the DOT diagram does): one node per tier and category with
+    its count and worst status, one arrow per pair of groups and kind with the number of connections."""
+    G = rp.graph
+    in_view = set(nodes)
+    members: dict[str, list[str]] = {}
+    for n in nodes:
+        members.setdefault(group_key(rp, n), []).append(n)
+    ids = _unique_ids(list(members), set(sub_ids.values()))
+    comps = report.components if report is not None else {}
+    lines = [f"flowchart {direction}"]
+    styles: list[str] = []
+    for tier, title in tiers:
+        lines.append(f'  subgraph {sub_ids[tier]}["{mermaid_text(title)}"]')
+        lines.append(f"    direction {direction}")
+        for key, ns in members.items():
+            if G.nodes[ns[0]]["tier"] != tier:
+                continue
+            text = [f"{G.nodes[ns[0]]['category'].capitalize()} ×{len(ns)}", f"{len(ns)} components"]
+            reports = [comps[n] for n in ns if n in comps]
+            fill, border, pen = PLAIN_FILL, th["node_border"], 1.2
+            if paint and reports:
+                worst = max(reports, key=lambda cr: (_SEVERITY.index(cr.status) if cr.status in _SEVERITY else 2,
+                                                     cr.utilization))
+                text.append(f"max ρ {format_percent(worst.utilization)} · worst {status_style(worst.status).label}")
+                fill, border, pen = node_look(worst.status, worst.utilization, worst.saturated, th)
+            lines.append(f'    {ids[key]}["{mermaid_text(chr(10).join(text))}"]')
+            styles.append(f"  style {ids[key]} fill:{fill},stroke:{border},stroke-width:{pen:g}px,color:{NODE_FONT}")
+        lines.append("  end")
+    bundles: dict[tuple[str, str, str], int] = {}
+    for u, v, _k, data in sorted(G.edges(keys=True, data=True), key=lambda e: e[2]):
+        if u in in_view and v in in_view and group_key(rp, u) != group_key(rp, v):
+            key = (group_key(rp, u), group_key(rp, v), data["kind"])
+            bundles[key] = bundles.get(key, 0) + 1
+    for (gu, gv, kind), count in bundles.items():
+        text = f"{count} connection{'s' if count != 1 else ''}"
+        lines.append(f'  {ids[gu]} {_ARROWS.get(kind, "-->")}|"{mermaid_text(text)}"| {ids[gv]}')
+    lines += styles
+    for tier, _ in tiers:
+        lines.append(f"  style {sub_ids[tier]} fill:{th['cluster_fill']},stroke:{th['cluster_border']},color:{th['muted']}")
     return "\n".join(lines) + "\n"
