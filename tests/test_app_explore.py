@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.model.loader import builtin_paths, load_pattern
 from explorer.engine.analysis import analyse
+from explorer.model.loader import builtin_paths, load_pattern
 from explorer.render import diagram, styles
 from explorer.study import present
 
