@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from xml.parsers import expat
 
 from explorer.engine.analysis import analyse
 from explorer.errors import ExplorerError, ExportError
@@ -92,6 +93,7 @@ RENDER_LOCK = threading.Lock()
 _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
 _FORBIDDEN_SVG = {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener"}
+_BAD_HREF = ("javascript:", "vbscript:", "data:")
 
 Progress = Callable[[int, int, str], None]
 
@@ -162,12 +164,39 @@ def _check_dpi(dpi: float) -> None:
         raise ExportError(f"dpi must be between {MIN_DPI} and {MAX_DPI} (got {dpi!r})")
 
 
+def _clean_svg(data: bytes) -> bool:
+    """True when the SVG is well-formed and has nothing active: one streaming pass, no tree built.
+
+    Graphviz output is clean almost always, so this is the common path; anything else goes
+    through :func:`safe_svg`'s tree walk, which removes what it finds (or says why it cannot).
+    """
+    found: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name.rsplit(" ", 1)[-1].lower() in _FORBIDDEN_SVG:
+            found.append(name)
+        for key, value in attrs.items():
+            local = key.rsplit(" ", 1)[-1].lower()
+            if local.startswith("on") or (local == "href" and value.strip().lower().startswith(_BAD_HREF)):
+                found.append(key)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        return False
+    return not found
+
+
 def safe_svg(data: bytes) -> bytes:
     """Check the SVG is well-formed XML and holds nothing active (scripts, event handlers, ``javascript:`` links).
 
     Graphviz escapes label text, so user text never becomes markup; anything
     active that still appears is removed. Unchanged bytes are returned when clean.
     """
+    if _clean_svg(data):
+        return data
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
@@ -183,7 +212,7 @@ def safe_svg(data: bytes) -> bytes:
         for key in list(el.attrib):
             name = key.rsplit("}", 1)[-1].lower()
             value = el.attrib[key].strip().lower()
-            if name.startswith("on") or (name == "href" and value.startswith(("javascript:", "vbscript:", "data:"))):
+            if name.startswith("on") or (name == "href" and value.startswith(_BAD_HREF)):
                 del el.attrib[key]
                 dirty = True
     if not doomed and not dirty:

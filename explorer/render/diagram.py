@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -466,7 +467,19 @@ def _draw_groups(g: graphviz.Digraph, rp: ResolvedPattern, report: Report | None
         g.edge(gu, gv, **attrs)
 
 
+_STACKING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Stacking edges by pattern graph and view: they depend on nothing else, and a slider move redraws the same view."""
+
+
 def _stacking_edges(rp: ResolvedPattern, components: tuple[str, ...]) -> list[tuple[str, str]]:
+    """:func:`_stack` for a pattern and a view, computed once per pattern graph (a list of pairs)."""
+    held = _STACKING.setdefault(rp.graph, {})
+    if components not in held:
+        held[components] = _stack(rp, components)
+    return held[components]
+
+
+def _stack(rp: ResolvedPattern, components: tuple[str, ...]) -> list[tuple[str, str]]:
     """Invisible edges that put each tier's cluster below the one above (online, nearline, offline).
 
     Without them Graphviz places unconnected clusters side by side, which makes the diagram too wide
