@@ -13,7 +13,11 @@ What the diagram shows
 - edges carry their traffic (calls/s and items per call, ``20k/s × 500``);
   sync edges are solid, async dashed, batch dotted; critical-path edges are bold;
 - a legend table (the graph's label, bottom right) explains the colours and line styles;
-- ``selected`` outlines one component in blue.
+- ``selected`` outlines one component in blue;
+- a view of more than :data:`MAX_DETAILED_NODES` components is drawn collapsed: one node per
+  tier and category (count, worst status) and one arrow per pair of groups and kind.
+
+Colours, status words and drawing options come from :mod:`explorer.render.styles`.
 
 Layout stability
 ----------------
@@ -60,6 +64,7 @@ from explorer.render.styles import (
     status_style,
     theme_colors,
     top_bottleneck,
+    worst,
 )
 from explorer.units import compact, format_ms, format_percent, format_rate
 
@@ -90,10 +95,6 @@ MAX_DETAILED_NODES = 150
 """Largest view drawn one node per component. Graphviz lays out 150 components in about a second and
 300 in about six (1,000 never finish: "trouble in init_rank"), in the browser too; a bigger view is
 drawn collapsed, one node per tier and category with counts (:func:`group_key`)."""
-
-_SEVERITY = ("external", "idle", "ok", "hot", "infeasible", "saturated")
-"""Statuses from least to most severe: a group shows its worst member's status."""
-
 
 # --------------------------------------------------------------------------- views
 
@@ -429,16 +430,15 @@ def _draw_groups(g: graphviz.Digraph, rp: ResolvedPattern, report: Report | None
                     attrs["style"] = "filled"
                 reports = [comps[n] for n in ns if n in comps]
                 if paint and reports:
-                    worst = max(reports, key=lambda cr: (_SEVERITY.index(cr.status) if cr.status in _SEVERITY else 2,
-                                                         cr.utilization))
+                    worst_one = worst(reports)
                     counts = {st: sum(cr.status == st for cr in reports) for st in ("saturated", "infeasible", "hot")}
-                    lines.append((html.escape(f"max ρ {format_percent(worst.utilization)}"), False))
+                    lines.append((html.escape(f"max ρ {format_percent(worst_one.utilization)}"), False))
                     problems = " · ".join(f"{k} {status_style(st).label}" for st, k in counts.items() if k)
                     if problems:
                         lines.append((html.escape(problems), True))
                     if top in ns:
                         lines.append((html.escape(f"⚠ #1 bottleneck: {_text(top, 30)}"), True))
-                    fill, border, pen = node_look(worst.status, worst.utilization, worst.saturated, th)
+                    fill, border, pen = node_look(worst_one.status, worst_one.utilization, worst_one.saturated, th)
                     attrs.update(fillcolor=fill, color=border, penwidth=f"{pen:g}")
                 else:
                     attrs.update(fillcolor=PLAIN_FILL, color=th["node_border"], penwidth="1.2")

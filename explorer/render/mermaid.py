@@ -37,6 +37,7 @@ from explorer.render.styles import (
     theme_colors,
     top_bottleneck,
     utilization_fill,
+    worst,
 )
 from explorer.units import compact, format_percent, format_rate
 
@@ -273,9 +274,6 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, options: DrawO
     return "\n".join(lines) + "\n"
 
 
-_SEVERITY = ("external", "idle", "ok", "hot", "infeasible", "saturated")
-
-
 def _collapsed(rp: ResolvedPattern, report: Report | None, nodes: list[str], tiers: list[tuple[str, str]],
                sub_ids: dict[str, str], th: dict[str, str], paint: bool, direction: str) -> str:
     """A view too big to draw one by one (as the DOT diagram does): one node per tier and category with
@@ -299,10 +297,9 @@ def _collapsed(rp: ResolvedPattern, report: Report | None, nodes: list[str], tie
             reports = [comps[n] for n in ns if n in comps]
             fill, border, pen = PLAIN_FILL, th["node_border"], 1.2
             if paint and reports:
-                worst = max(reports, key=lambda cr: (_SEVERITY.index(cr.status) if cr.status in _SEVERITY else 2,
-                                                     cr.utilization))
-                text.append(f"max ρ {format_percent(worst.utilization)} · worst {status_style(worst.status).label}")
-                fill, border, pen = node_look(worst.status, worst.utilization, worst.saturated, th)
+                worst_one = worst(reports)
+                text.append(f"max ρ {format_percent(worst_one.utilization)} · worst {status_style(worst_one.status).label}")
+                fill, border, pen = node_look(worst_one.status, worst_one.utilization, worst_one.saturated, th)
             lines.append(f'    {ids[key]}["{mermaid_text(chr(10).join(text))}"]')
             styles.append(f"  style {ids[key]} fill:{fill},stroke:{border},stroke-width:{pen:g}px,color:{NODE_FONT}")
         lines.append("  end")

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from explorer.engine.report import Report
+    from collections.abc import Iterable
+
+    from explorer.engine.report import ComponentReport, Report
 
 
 @dataclass(frozen=True)
@@ -220,3 +222,12 @@ def node_look(status: str, utilization: float | None, saturated: bool, theme: di
         return style.fill or NEUTRAL_FILL, style.border_color(theme), style.pen
     style = status_style("saturated" if saturated else status)
     return utilization_fill(utilization, saturated), style.border_color(theme), style.pen
+
+
+SEVERITY = ("external", "idle", "ok", "hot", "infeasible", "saturated")
+"""Statuses from least to most severe (an unknown status ranks with ``ok``)."""
+
+
+def worst(components: Iterable[ComponentReport]) -> ComponentReport:
+    """The most severe component of a group (the busiest among equals): what a collapsed group shows."""
+    return max(components, key=lambda c: (SEVERITY.index(c.status) if c.status in SEVERITY else 2, c.utilization))
