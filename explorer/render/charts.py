@@ -11,6 +11,7 @@ import math
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from explorer.render.styles import SATURATED_BORDER, SATURATED_FILL, SELECTED_BORDER, THEMES, node_look
 from explorer.units import compact, format_ms, format_percent, format_quantity, format_usd
@@ -138,7 +139,6 @@ def utilization_chart(report: Report) -> go.Figure:
 
 def scaling_chart(sw: Sweep, current: float | None = None) -> go.Figure:
     """p99 and cost per month against the swept parameter, the current value and the saturation knee marked."""
-    from plotly.subplots import make_subplots
 
     pts = [p for p in sw.points if p.error is None]
     if not pts:
