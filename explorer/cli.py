@@ -11,11 +11,14 @@ import json
 import sys
 from collections.abc import Sequence
 
+from explorer import export_cli
 from explorer.engine import queueing
+from explorer.engine.analysis import analyse
 from explorer.errors import ExplorerError, PatternError, UsageError
 from explorer.model.loader import builtin_paths, find_pattern_path, load_catalog, load_pattern
 from explorer.model.scenario import parse_number, parse_sets
 from explorer.model.schema import schema_text
+from explorer.render.text import report_text
 from explorer.units import fmt
 
 
@@ -48,17 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sla-ms", type=_number)
     p.add_argument("--target-utilization", type=_number)
     p.add_argument("--json", action="store_true")
-    _extend(sub)
-    return ap
-
-
-def _extend(sub) -> None:
-    """Hook for subcommands defined in other modules (export)."""
-    try:
-        from explorer import export_cli  # noqa: F401
-    except ImportError:
-        return
     export_cli.add_parser(sub)
+    return ap
 
 
 def _number(text: str) -> float:
@@ -133,20 +127,17 @@ def _run(args) -> int:
         rp = load_pattern(find_pattern_path(args.pattern))
         return _show(rp)
     if cmd == "estimate":
-        from explorer.engine.analysis import analyse
         rp = load_pattern(find_pattern_path(args.pattern))
         values = parse_sets(rp, args.set)
         report = analyse(rp, values, args.mode)
         if args.json:
             print(report.to_json())
         else:
-            from explorer.render.text import report_text
             print(report_text(report))
         return 0
     if cmd == "queue":
         return _queue(args)
-    export_cli = sys.modules.get("explorer.export_cli")
-    if export_cli is not None and hasattr(export_cli, "run"):
+    if cmd == "export":
         return export_cli.run(args)
     raise UsageError(f"unknown command {cmd!r}")
 

@@ -28,9 +28,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from xml.parsers import expat
 
+from explorer.engine.analysis import analyse
 from explorer.errors import ExplorerError, ExportError
+from explorer.model.loader import builtin_paths, load_pattern
+from explorer.render import diagram
 from explorer.render.mermaid import to_mermaid, view_ids, view_nodes, view_title
+from explorer.render.styles import DrawOptions
+from explorer.render.text import (
+    MARKDOWN,
+    batch_job_line,
+    critical_path_line,
+    end_to_end_line,
+    ms_text,
+    totals_line,
+    verdict,
+)
+from explorer.units import fmt, number_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import Figure, Report
@@ -38,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["FORMATS", "RENDER_LOCK", "render_dot", "render_svg", "render_png", "render_pdf",
            "to_dot", "to_mermaid", "study_note_markdown", "analysis_json", "study_pack", "filename", "export",
-           "view_ids", "view_nodes", "DPI_CHOICES", "DEFAULT_DPI"]
+           "view_ids", "view_nodes", "DPI_CHOICES", "DEFAULT_DPI", "DrawOptions"]
 
 
 
@@ -78,25 +93,23 @@ RENDER_LOCK = threading.Lock()
 _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
 _FORBIDDEN_SVG = {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener"}
+_BAD_HREF = ("javascript:", "vbscript:", "data:")
 
 Progress = Callable[[int, int, str], None]
 
 
 # --------------------------------------------------------------------------- diagrams
 
-def _diagram():
-    try:
-        from explorer.render import diagram
-    except ImportError as exc:
-        raise ExportError(f"diagram rendering is not available ({exc})") from None
-    return diagram
+def to_dot(rp: ResolvedPattern, report: Report | None = None, options: DrawOptions = DrawOptions()) -> str:
+    """DOT source of the diagram as shown (byte-for-byte stable; :func:`explorer.render.diagram.to_dot`).
 
-
-def to_dot(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
-           selected: str | None = None, theme: str = "light", colored: bool = True) -> str:
-    """DOT source of the diagram as shown (byte-for-byte stable; :func:`explorer.render.diagram.to_dot`)."""
-    view_nodes(rp, view)  # unknown view → ExportError naming the valid ones
-    return _diagram().to_dot(rp, report, view=view, selected=selected, theme=theme, colored=colored)
+    Raises
+    ------
+    ExportError
+        For an unknown view, naming the valid ones.
+    """
+    view_nodes(rp, options.view)
+    return diagram.to_dot(rp, report, options)
 
 
 def render_dot(dot: str, fmt: str, dpi: float | None = None) -> bytes:
@@ -151,12 +164,39 @@ def _check_dpi(dpi: float) -> None:
         raise ExportError(f"dpi must be between {MIN_DPI} and {MAX_DPI} (got {dpi!r})")
 
 
+def _clean_svg(data: bytes) -> bool:
+    """True when the SVG is well-formed and has nothing active: one streaming pass, no tree built.
+
+    Graphviz output is clean almost always, so this is the common path; anything else goes
+    through :func:`safe_svg`'s tree walk, which removes what it finds (or says why it cannot).
+    """
+    found: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name.rsplit(" ", 1)[-1].lower() in _FORBIDDEN_SVG:
+            found.append(name)
+        for key, value in attrs.items():
+            local = key.rsplit(" ", 1)[-1].lower()
+            if local.startswith("on") or (local == "href" and value.strip().lower().startswith(_BAD_HREF)):
+                found.append(key)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        return False
+    return not found
+
+
 def safe_svg(data: bytes) -> bytes:
     """Check the SVG is well-formed XML and holds nothing active (scripts, event handlers, ``javascript:`` links).
 
     Graphviz escapes label text, so user text never becomes markup; anything
     active that still appears is removed. Unchanged bytes are returned when clean.
     """
+    if _clean_svg(data):
+        return data
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
@@ -172,7 +212,7 @@ def safe_svg(data: bytes) -> bytes:
         for key in list(el.attrib):
             name = key.rsplit("}", 1)[-1].lower()
             value = el.attrib[key].strip().lower()
-            if name.startswith("on") or (name == "href" and value.startswith(("javascript:", "vbscript:", "data:"))):
+            if name.startswith("on") or (name == "href" and value.startswith(_BAD_HREF)):
                 del el.attrib[key]
                 dirty = True
     if not doomed and not dirty:
@@ -185,24 +225,21 @@ def safe_svg(data: bytes) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def render_svg(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
-               selected: str | None = None, theme: str = "light", colored: bool = True) -> bytes:
+def render_svg(rp: ResolvedPattern, report: Report | None = None, options: DrawOptions = DrawOptions()) -> bytes:
     """The diagram as shown, as SVG bytes (well-formed XML, no script)."""
-    return render_dot(to_dot(rp, report, view, selected, theme, colored), "svg")
+    return render_dot(to_dot(rp, report, options), "svg")
 
 
-def render_png(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
-               selected: str | None = None, theme: str = "light", colored: bool = True,
+def render_png(rp: ResolvedPattern, report: Report | None = None, options: DrawOptions = DrawOptions(), *,
                dpi: float = DEFAULT_DPI) -> bytes:
     """The diagram as shown, as PNG bytes at ``dpi`` dots per inch."""
     _check_dpi(dpi)
-    return render_dot(to_dot(rp, report, view, selected, theme, colored), "png", dpi=dpi)
+    return render_dot(to_dot(rp, report, options), "png", dpi=dpi)
 
 
-def render_pdf(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
-               selected: str | None = None, theme: str = "light", colored: bool = True) -> bytes:
+def render_pdf(rp: ResolvedPattern, report: Report | None = None, options: DrawOptions = DrawOptions()) -> bytes:
     """The diagram as shown, as PDF bytes (vector)."""
-    return render_dot(to_dot(rp, report, view, selected, theme, colored), "pdf")
+    return render_dot(to_dot(rp, report, options), "pdf")
 
 
 # --------------------------------------------------------------------------- JSON
@@ -292,15 +329,6 @@ def _escape_outside_code(line: str) -> str:
     return "".join(parts)
 
 
-def _fmt(v) -> str:
-    from explorer.units import fmt
-    return fmt(v)
-
-
-def _ms(v: float | None) -> str:
-    return "saturated" if v is None else f"{_fmt(v)} ms"
-
-
 NOTE_SECTIONS = (("requirements", "1. Clarify the requirements"), ("framing", "2. Frame the problem as an ML task"),
                  ("data", "3. Data preparation"), ("model", "4. Model development"),
                  ("evaluation", "5. Evaluation"), ("serving", "6. Deployment and serving"),
@@ -326,8 +354,7 @@ def key_figures(report: Report, top: int = 3) -> list[tuple[str, Figure]]:
     return out
 
 
-def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overview", *,
-                        selected: str | None = None, theme: str = "light", colored: bool = True,
+def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOptions = DrawOptions(), *,
                         image: str | None = None) -> str:
     """A Markdown study note of the pattern at the report's scenario.
 
@@ -336,8 +363,9 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overvi
     figures, and the pattern's 7-step notes and talking points. Every piece of
     user text is escaped, so the note renders the same in GitHub, Obsidian or
     Notion and reads well as plain text. ``image`` adds a link to a diagram file
-    (the study pack's SVG).
+    (the study pack's SVG). ``options`` are the diagram's (view, selection, theme, colours).
     """
+    view, colored = options.view, options.colored
     p = rp.pattern
     r = report
     L: list[str] = [f"# {md_inline(p.title)}", ""]
@@ -353,7 +381,7 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overvi
     L += ["## Diagram", ""]
     if image:
         L += [f"![Diagram of {md_inline(p.title)}]({image})", ""]
-    L += ["```mermaid", to_mermaid(rp, r, view, selected=selected, theme=theme, colored=colored).rstrip("\n"),
+    L += ["```mermaid", to_mermaid(rp, r, options).rstrip("\n"),
           "```", ""]
     if colored:
         L += [f"Fill shows utilisation (pale yellow below 20% to orange at 80–100%); red is saturated; an orange "
@@ -365,7 +393,7 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overvi
     for name, value in r.values.items():
         q = params.get(name)
         label = f"{md_cell(q.label)} (`{name}`)" if q else f"`{name}`"
-        L.append(f"| {label} | {_fmt(value)} | {md_cell(r.units.get(name, '')) if r.units.get(name) else ' '} |")
+        L.append(f"| {label} | {fmt(value)} | {md_cell(r.units.get(name, '')) if r.units.get(name) else ' '} |")
     if not r.values:
         L.append("| (no parameters) | | |")
     L += ["", f"Mode: **{r.mode}** ({'replicas as provisioned in the pattern' if r.mode == 'provisioned' else 'the fewest replicas that meet the targets'}); "
@@ -383,18 +411,18 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overvi
             util = p99 = "–"
         else:
             util = f"{c.utilization:.0%}"
-            p99 = "saturated" if c.p99_ms is None else _fmt(c.p99_ms)
+            p99 = "saturated" if c.p99_ms is None else fmt(c.p99_ms)
         rec = "" if c.replicas_recommended is None or c.replicas_recommended == c.replicas else \
             f" (rec. {c.replicas_recommended})"
-        L.append(f"| {md_cell(c.label)} (`{c.id}`) | {c.tier} | {c.status} | {_fmt(c.calls_per_s)} | "
-                 f"{_fmt(c.service_ms)} | {c.shards} | {c.replicas}{rec} | {util} | {p99} | "
-                 f"{_fmt(c.memory_gb)} | {_fmt(round(c.cost_usd_month))} |")
+        L.append(f"| {md_cell(c.label)} (`{c.id}`) | {c.tier} | {c.status} | {fmt(c.calls_per_s)} | "
+                 f"{fmt(c.service_ms)} | {c.shards} | {c.replicas}{rec} | {util} | {p99} | "
+                 f"{fmt(c.memory_gb)} | {fmt(round(c.cost_usd_month))} |")
     L.append("")
     if r.batch_jobs:
         L += ["| Batch job | Items per run | Items/s needed | Window | Fits |", "| --- | ---: | ---: | ---: | --- |"]
         for j in r.batch_jobs:
-            L.append(f"| {md_cell(j.label)} (`{j.id}`) | {_fmt(j.items_per_run)} | {_fmt(j.items_per_s)} | "
-                     f"{_fmt(j.window_hours)} h every {_fmt(j.every_hours)} h | {'yes' if j.fits_window else '**no**'} |")
+            L.append(f"| {md_cell(j.label)} (`{j.id}`) | {fmt(j.items_per_run)} | {fmt(j.items_per_s)} | "
+                     f"{fmt(j.window_hours)} h every {fmt(j.every_hours)} h | {'yes' if j.fits_window else '**no**'} |")
         L.append("")
 
     L += ["## Bottlenecks", ""]
@@ -431,43 +459,27 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overvi
 
 def _sets_text(rp: ResolvedPattern, r: Report) -> str:
     defaults = rp.defaults()
-    sets = "".join(f" --set {k}={_num(v)}" for k, v in r.values.items() if defaults.get(k) != v)
+    sets = "".join(f" --set {k}={number_text(v)}" for k, v in r.values.items() if defaults.get(k) != v)
     return sets + (f" --mode {r.mode}" if r.mode != "provisioned" else "")
 
 
 def _headlines(r: Report) -> list[str]:
+    """The note's headline bullets: the CLI summary's lines in Markdown, plus a count of statuses."""
     out = []
     e = r.end_to_end
     if e is not None:
-        if e.saturated:
-            out.append(f"End to end: **saturated** at {', '.join(f'`{c}`' for c in e.saturated_components)} "
-                       f"(target p{_fmt(e.percentile)} {_fmt(e.target_ms)} ms)")
-        else:
-            verdict = "meets" if e.meets_target else "**misses**"
-            out.append(f"End to end: p99 {_ms(e.p99_ms)}, p50 {_ms(e.p50_ms)}, mean {_ms(e.mean_ms)} — {verdict} the "
-                       f"p{_fmt(e.percentile)} target of {_fmt(e.target_ms)} ms (margin {_ms(e.margin_ms)})")
-        out.append("Critical path: " + " → ".join(f"`{n}`" for n in e.critical_path))
+        out.append(end_to_end_line(e, MARKDOWN))
+        out.append(critical_path_line(e, MARKDOWN))
     counts: dict[str, int] = {}
     for c in r.components.values():
         counts[c.status] = counts.get(c.status, 0) + 1
     out.append("Components: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    t = r.totals
-    out.append(f"Totals: {t.cpu_replicas} CPU nodes, {t.gpu_replicas} GPU nodes, {t.managed_replicas} managed; "
-               f"memory {_fmt(t.memory_gb)} GB; storage {_fmt(t.storage_gb)} GB; cost ${_fmt(round(t.cost_usd_month))}/month")
-    for j in r.batch_jobs:
-        out.append(f"Batch job `{j.id}`: {_fmt(j.items_per_s)} items/s over {_fmt(j.window_hours)} h — "
-                   + ("fits its window" if j.fits_window else "**does not fit** its window"))
+    out.append(totals_line(r.totals))
+    out.extend(batch_job_line(j, MARKDOWN) for j in r.batch_jobs)
     return out
 
 
 # --------------------------------------------------------------------------- file names
-
-def _num(v: float) -> str:
-    v = float(v)
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return f"{v:.6g}".replace("+", "")
-
 
 def filename(rp: ResolvedPattern, values: Mapping[str, float] | None, fmt: str, *,
              mode: str = "provisioned", view: str = "overview") -> str:
@@ -484,7 +496,7 @@ def filename(rp: ResolvedPattern, values: Mapping[str, float] | None, fmt: str, 
     for q in rp.pattern.parameters:
         v = vals.get(q.name, q.default)
         if q.role == "traffic" or v != q.default:
-            parts.append(f"{q.name}-{_num(v)}")
+            parts.append(f"{q.name}-{number_text(v)}")
     if mode != "provisioned":
         parts.append(mode)
     if view != "overview":
@@ -501,10 +513,22 @@ def filename(rp: ResolvedPattern, values: Mapping[str, float] | None, fmt: str, 
 # --------------------------------------------------------------------------- one entry point
 
 def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode: str = "provisioned",
-           fmt: str = "svg", *, view: str = "overview", dpi: float = DEFAULT_DPI, selected: str | None = None,
-           theme: str = "light", colored: bool = True, report: Report | None = None,
-           progress: Progress | None = None) -> bytes:
+           fmt: str = "svg", options: DrawOptions = DrawOptions(), *, dpi: float = DEFAULT_DPI,
+           report: Report | None = None, progress: Progress | None = None) -> bytes:
     """Any format as bytes (text formats UTF-8): what the CLI writes and the page downloads.
+
+    Parameters
+    ----------
+    rp, values, mode
+        The pattern and the scenario (``report`` may give its analysis already made).
+    fmt : str
+        A key of :data:`FORMATS`.
+    options : DrawOptions
+        View, selected component, theme and colours of the diagram (every format that draws one).
+    dpi : float
+        PNG resolution.
+    progress : callable, optional
+        ``progress(done, total, label)`` while a study pack is built.
 
     Raises
     ------
@@ -515,27 +539,25 @@ def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode:
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
-    view_nodes(rp, view)
+    view_nodes(rp, options.view)
     if fmt == "png":
         _check_dpi(dpi)
     if fmt == "pack":
-        return study_pack(rp, values, mode, view, progress=progress, theme=theme, colored=colored)
+        return study_pack(rp, values, mode, options, progress=progress)
     if report is None:
-        from explorer.engine.analysis import analyse
         report = analyse(rp, values, mode)
     if fmt == "svg":
-        return render_svg(rp, report, view, selected, theme, colored)
+        return render_svg(rp, report, options)
     if fmt == "png":
-        return render_png(rp, report, view, selected, theme, colored, dpi=dpi)
+        return render_png(rp, report, options, dpi=dpi)
     if fmt == "pdf":
-        return render_pdf(rp, report, view, selected, theme, colored)
+        return render_pdf(rp, report, options)
     if fmt == "dot":
-        return to_dot(rp, report, view, selected, theme, colored).encode("utf-8")
+        return to_dot(rp, report, options).encode("utf-8")
     if fmt == "mermaid":
-        return to_mermaid(rp, report, view, selected=selected, theme=theme, colored=colored).encode("utf-8")
+        return to_mermaid(rp, report, options).encode("utf-8")
     if fmt == "md":
-        return study_note_markdown(rp, report, view, selected=selected, theme=theme,
-                                   colored=colored).encode("utf-8")
+        return study_note_markdown(rp, report, options).encode("utf-8")
     return analysis_json(report).encode("utf-8")
 
 
@@ -546,12 +568,13 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def study_pack(current: ResolvedPattern | None = None, values: Mapping[str, float] | None = None,
-               mode: str = "provisioned", view: str = "overview", *, paths: list[Path] | None = None,
-               progress: Progress | None = None, theme: str = "light", colored: bool = True) -> bytes:
+               mode: str = "provisioned", options: DrawOptions = DrawOptions(), *, paths: list[Path] | None = None,
+               progress: Progress | None = None) -> bytes:
     """One zip of study notes: a Markdown note, an SVG and a Mermaid file per pattern, and an index.
 
-    Every built-in pattern (or ``paths``) is analysed at its defaults; ``current``
-    (built-in or the user's own) at ``values``/``mode``/``view``. The zip is
+    Every built-in pattern (or ``paths``) is analysed at its defaults and drawn in its overview;
+    ``current`` (built-in or the user's own) at ``values``/``mode`` and in ``options.view``. Every
+    diagram takes ``options``' theme and colours; no component is selected. The zip is
     deterministic: sorted entries, fixed timestamps and permissions.
     ``progress(done, total, label)`` is called as each pattern is finished.
 
@@ -562,13 +585,10 @@ def study_pack(current: ResolvedPattern | None = None, values: Mapping[str, floa
     >>> f"{PACK_ROOT}/README.md" in names and f"{PACK_ROOT}/two_stage_recommender/two_stage_recommender.mmd" in names
     True
     """
-    from explorer.engine.analysis import analyse
-    from explorer.model.loader import builtin_paths, load_pattern
-
     items: list[tuple[str, Path | ResolvedPattern]] = [(p.stem, p) for p in (paths if paths is not None else builtin_paths())]
     if current is not None:
         items = [(pid, src) for pid, src in items if pid != current.id] + [(current.id, current)]
-        view_nodes(current, view)
+        view_nodes(current, options.view)
     items.sort(key=lambda item: item[0])
     total = len(items) + 1
     files: dict[str, bytes] = {}
@@ -582,13 +602,13 @@ def study_pack(current: ResolvedPattern | None = None, values: Mapping[str, floa
             rp = src if is_current else load_pattern(src)  # type: ignore[arg-type]
             v = values if is_current else None
             m = mode if is_current else "provisioned"
-            vw = view if is_current else "overview"
+            drawn = DrawOptions(view=options.view if is_current else "overview", theme=options.theme,
+                                colored=options.colored)
             r = analyse(rp, v, m)
             base = f"{PACK_ROOT}/{rp.id}/{rp.id}"
-            files[f"{base}.svg"] = render_svg(rp, r, vw, theme=theme, colored=colored)
-            files[f"{base}.mmd"] = to_mermaid(rp, r, vw, theme=theme, colored=colored).encode("utf-8")
-            files[f"{base}.md"] = study_note_markdown(rp, r, vw, theme=theme, colored=colored,
-                                                      image=f"{rp.id}.svg").encode("utf-8")
+            files[f"{base}.svg"] = render_svg(rp, r, drawn)
+            files[f"{base}.mmd"] = to_mermaid(rp, r, drawn).encode("utf-8")
+            files[f"{base}.md"] = study_note_markdown(rp, r, drawn, image=f"{rp.id}.svg").encode("utf-8")
             index.append((rp.id, rp.pattern.title, _index_line(rp, r, is_current), rp.pattern.kind))
         except ExplorerError as exc:
             if is_current:
@@ -614,9 +634,8 @@ def _index_line(rp: ResolvedPattern, r: Report, is_current: bool) -> str:
     e = r.end_to_end
     bits = []
     if e is not None:
-        bits.append("saturated" if e.saturated else f"p99 {_ms(e.p99_ms)} ({'meets' if e.meets_target else 'misses'} "
-                    f"{_fmt(e.target_ms)} ms)")
-    bits.append(f"${_fmt(round(r.totals.cost_usd_month))}/month")
+        bits.append("saturated" if e.saturated else f"p99 {ms_text(e.p99_ms)} ({verdict(e)} {fmt(e.target_ms)} ms)")
+    bits.append(f"${fmt(round(r.totals.cost_usd_month))}/month")
     if r.bottlenecks:
         bits.append(f"{len(r.bottlenecks)} bottleneck{'s' if len(r.bottlenecks) != 1 else ''}")
     scen = "your scenario" if is_current else "defaults"

@@ -17,6 +17,9 @@ from pathlib import Path
 
 from explorer.errors import ExplorerError, ExportError, PatternError
 from explorer.export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, export, filename, view_ids
+from explorer.model.loader import find_pattern_path, load_pattern
+from explorer.model.scenario import parse_sets
+from explorer.render.styles import DrawOptions
 
 
 class ExportUsageError(ExplorerError):
@@ -54,11 +57,9 @@ def _dpi(text: str) -> float:
 
 
 def run(args) -> int:
-    """Run ``export`` (called by :mod:`explorer.cli` for commands it does not know)."""
+    """Run ``export`` (:mod:`explorer.cli` calls it for the ``export`` command)."""
     if getattr(args, "command", None) != "export":
         raise ExportUsageError(f"unknown command {getattr(args, 'command', None)!r}")
-    from explorer.model.loader import find_pattern_path, load_pattern
-    from explorer.model.scenario import parse_sets
 
     fmt = FORMATS[args.format]
     if args.dpi is not None and args.format != "png":
@@ -86,8 +87,8 @@ def run(args) -> int:
                 sys.stderr.write("\n")
             sys.stderr.flush()
     try:
-        data = export(rp, values, args.mode, args.format, view=args.view, dpi=args.dpi or DEFAULT_DPI,
-                      selected=args.select, theme=args.theme, colored=not args.no_color, progress=progress)
+        options = DrawOptions(view=args.view, selected=args.select, theme=args.theme, colored=not args.no_color)
+        data = export(rp, values, args.mode, args.format, options, dpi=args.dpi or DEFAULT_DPI, progress=progress)
     except ExportError as exc:
         print(f"python -m explorer: error: {exc}", file=sys.stderr)
         return 1

@@ -237,3 +237,23 @@ def fmt(value: Any) -> str:
             return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
         return f"{value:.3g}"
     return str(value)
+
+
+def number_text(value: float, integer: bool = False) -> str:
+    """A number as exact, short text for a URL, a ``--set`` option or a file name.
+
+    Whole numbers have no decimal point; other numbers are written so that reading
+    the text back gives the same float (``repr``). The one number→text rule for
+    links, CLI commands and file names.
+
+    Examples
+    --------
+    >>> number_text(20000.0, True), number_text(0.6), number_text(1e10, True), number_text(0.1 + 0.2)
+    ('20000', '0.6', '10000000000', '0.30000000000000004')
+    >>> number_text(2.5e20)
+    '2.5e+20'
+    """
+    value = float(value)
+    if integer or (value.is_integer() and abs(value) < 1e15):
+        return str(int(round(value)))
+    return repr(value)

@@ -14,7 +14,7 @@ import streamlit as st
 from explorer.engine import calculator as calc
 from explorer.errors import ExplorerError
 from explorer.render import charts
-from explorer.units import format_ms, format_percent
+from explorer.units import format_ms, format_percent, number_text
 from pages import ui
 
 NS = "calc"
@@ -141,17 +141,13 @@ def _station() -> dict[str, str]:
     if "p99_closed_form_ms" in f:
         st.caption("One server, exponential service: the response time is exponential with rate μ − λ, so "
                    "p99 = ln(100)/(μ − λ) — the closed form above matches the engine's root finder.")
-    return {"lam": _num(lam), "s": _num(s_ms), "c": str(int(servers)), "cv": _num(cv), "p99": _num(p99_target),
-            "u": _num(u_target)}
+    return {"lam": number_text(lam), "s": number_text(s_ms), "c": str(int(servers)), "cv": number_text(cv),
+            "p99": number_text(p99_target), "u": number_text(u_target)}
 
 
 def _pct(v: float) -> str:
     v = round(v)
     return "same as true" if v == 0 else f"{v:+d}% vs true"
-
-
-def _num(v: float) -> str:
-    return f"{float(v):g}"
 
 
 # --------------------------------------------------------------------------- chain
@@ -213,7 +209,7 @@ def _chain() -> dict[str, str]:
     with st.expander("Every number with its formula"):
         lines = [fig.explain() for s in r.stages for fig in s.figures.values()]
         ui.show_trace(lines + [fig.explain() for fig in f.values()])
-    return {"rate": _num(rate), "chain": calc.chain_to_text(stages)}
+    return {"rate": number_text(rate), "chain": calc.chain_to_text(stages)}
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ import streamlit as st
 from explorer.errors import ExplorerError
 from explorer.model.scenario import check_values
 from explorer.render import diagram
+from explorer.render.styles import DrawOptions
 from explorer.study import compare, present
+from explorer.units import number_text
 from pages import ui
 
 NS = "compare"
@@ -145,7 +147,7 @@ def _diagrams(side_a, rp_a, cmp: compare.Comparison, side_b, rp_b, titles: tuple
         with col:
             st.markdown(f"**{title}**")
             st.caption(ui.md_safe(compare.describe_side(side, rp)))
-            st.graphviz_chart(diagram.to_dot(rp, report, view, None, ui.theme()), width="stretch")
+            st.graphviz_chart(diagram.to_dot(rp, report, DrawOptions(view=view, theme=ui.theme())), width="stretch")
             for b in report.bottlenecks[:1]:
                 st.warning(b.reason, icon="⚠️")
 
@@ -226,7 +228,7 @@ def main() -> None:
         ui.show_error(exc)
         return
     cmp = compare.compare_reports(side_a, side_b, report_a, report_b)
-    differs = [f"{n}: {v_a if v_a is None else present.number_text(v_a)} → {v_b if v_b is None else present.number_text(v_b)}"
+    differs = [f"{n}: {v_a if v_a is None else number_text(v_a)} → {v_b if v_b is None else number_text(v_b)}"
                + (f" {u}" if u else "") for n, v_a, v_b, u in cmp.changed_values] if rp_a.id == rp_b.id else []
     if side_a.mode != side_b.mode:
         differs.append(f"mode: {side_a.mode} → {side_b.mode}")

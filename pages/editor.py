@@ -16,6 +16,7 @@ from explorer.errors import ExplorerError, PatternError
 from explorer.model.library import user_dir
 from explorer.model.yamlio import MAX_FILE_BYTES
 from explorer.render import diagram
+from explorer.render.styles import DrawOptions
 from explorer.study import editor, present
 from pages import ui
 
@@ -89,6 +90,7 @@ def _save(overwrite: bool) -> None:
     except OSError as exc:
         st.session_state[MESSAGE_KEY] = ("error", f"Not saved: {exc.strerror or exc} ({user_dir()})")
         return
+    ui.forget_stamps()  # every page sees the new file now, not after the fingerprints expire
     st.session_state[MESSAGE_KEY] = ("success", f"Saved to {path}. It now appears in the pattern picker of "
                                                 f"every page (under “Yours”).")
 
@@ -132,7 +134,7 @@ def _live(check: editor.DraftCheck, text: str) -> None:
         row = metrics[start:start + 3]
         for col, m in zip(st.columns(3), row, strict=False):
             col.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None)
-    st.graphviz_chart(diagram.to_dot(rp, report, "overview", None, ui.theme()), width="stretch")
+    st.graphviz_chart(diagram.to_dot(rp, report, DrawOptions(theme=ui.theme())), width="stretch")
     for b in report.bottlenecks[:3]:
         st.warning(f"{b.reason} → {b.advice}", icon="⚠️")
     if not report.bottlenecks:

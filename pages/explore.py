@@ -6,21 +6,16 @@ Thin by design: widgets and query parameters in, ``explorer`` calls, results out
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import streamlit as st
 
 from explorer.engine.sweep import traffic_parameter
 from explorer.errors import ExplorerError
 from explorer.render import charts, diagram
+from explorer.render.styles import DrawOptions
 from explorer.study import present
 from pages import ui
-
-try:  # the export panel is written separately; the page works without it
-    from pages.export_panel import render_export_panel
-except ImportError:  # pragma: no cover
-    render_export_panel = None
+from pages.export_panel import render_export_panel
 
 NS = "explore"
 PATTERN_KEY = f"{NS}:pattern"
@@ -28,8 +23,7 @@ NOTICES_KEY = f"{NS}:notices"
 LAST_QUERY_KEY = f"{NS}:last_query"
 LINK_KEY = f"{NS}:link"
 TABS_KEY = f"{NS}:tabs"
-LAST_DOT_KEY = f"{NS}:last_dot"
-DIAGRAM_FIRST_S = 0.06  # pause after sending a new diagram so the browser draws it first (_let_the_diagram_draw)
+CHARTS_KEY = f"{NS}:charts"
 CHART_TABS = ["Latency waterfall", "Utilisation", "Scaling curves", "Cost breakdown"]
 
 
@@ -130,13 +124,16 @@ def _follow_table_selection(prefix: str, ids: list[str]) -> None:
         st.session_state[prefix + "selected"] = ids[rows[0]] if rows and 0 <= rows[0] < len(ids) else None
 
 
-def _metrics(report) -> None:
+def _metrics(report, prefix: str) -> None:
     metrics = present.headline(report)
     for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
         with col:
             st.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None)
-            with st.popover("How is this computed?", width="stretch"):
-                ui.show_trace(present.explain_refs(report, m.refs))
+            how = st.popover("How is this computed?", width="stretch", key=f"{prefix}how_{m.key}",
+                             on_change="rerun")
+            if how.open:  # the trace is drawn only when asked for: a slider move sends no hidden traces
+                with how:
+                    ui.show_trace(present.explain_refs(report, m.refs))
 
 
 def _callouts(report) -> None:
@@ -209,20 +206,6 @@ def _charts(rp, report, values, mode) -> None:
                 st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=f"{NS}:chart{i}")
 
 
-def _let_the_diagram_draw(dot: str) -> None:
-    """Give the browser a moment to lay out a new diagram before the table and charts arrive.
-
-    Streamlit sends each element as soon as it is drawn; when the metrics, table and chart updates
-    reach the browser together with the diagram, React renders them all before the diagram's SVG is
-    updated (about 150 ms instead of 70 ms for the largest pattern in headless Chromium, see
-    tests/bench_browser.py). Waiting ~60 ms once per new diagram lets it draw first; the rest of the
-    page follows. Runs without a new diagram (same DOT) don't wait.
-    """
-    if st.session_state.get(LAST_DOT_KEY) != dot:
-        st.session_state[LAST_DOT_KEY] = dot
-        time.sleep(DIAGRAM_FIRST_S)
-
-
 @st.fragment
 def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> None:
     """Everything under the sidebar; a table selection or a tab switch reruns only this."""
@@ -238,12 +221,12 @@ def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> No
     if selected not in report.components:
         selected = None
 
+    options = DrawOptions(view=view, selected=selected, theme=ui.theme())
     head = st.container()  # the headline metrics show above the diagram but are sent after it
-    dot = diagram.to_dot(rp, report, view, selected, ui.theme(), render_key=True)
+    dot = diagram.to_dot(rp, report, options, render_key=True)
     st.graphviz_chart(dot, width="content")  # natural size; large diagrams shrink to the page width
-    _let_the_diagram_draw(dot)
     with head:
-        _metrics(report)
+        _metrics(report, prefix)
     _callouts(report)
 
     st.subheader("Capacity")
@@ -253,16 +236,17 @@ def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> No
         with st.expander(f"Notes from the analysis ({len(report.warnings)})"):
             st.markdown("\n".join(f"- {ui.md_safe(w)}" for w in report.warnings))
 
-    st.subheader("Charts")
-    _charts(rp, report, values, mode)
+    charts_box = st.expander("Charts: latency waterfall, utilisation, scaling curves, cost", key=CHARTS_KEY,
+                             on_change="rerun", icon=":material/bar_chart:")
+    with charts_box:
+        if charts_box.open:  # drawn only when open (it stays open): a closed one keeps slider moves light
+            _charts(rp, report, values, mode)
 
-    if render_export_panel is not None:
-        exp = st.expander("Export: SVG, PNG, PDF, DOT, Mermaid, Markdown study note", key=f"{NS}:export",
-                          on_change="rerun", icon=":material/download:")
-        with exp:
-            if exp.open:  # rendered only when open: slider moves stay light
-                render_export_panel(rp, report, values, mode, view, selected=selected, theme=ui.theme(),
-                                    key=f"{NS}:export")
+    exp = st.expander("Export: SVG, PNG, PDF, DOT, Mermaid, Markdown study note", key=f"{NS}:export",
+                      on_change="rerun", icon=":material/download:")
+    with exp:
+        if exp.open:  # rendered only when open: slider moves stay light
+            render_export_panel(rp, report, values, mode, options, key=f"{NS}:export")
 
     state = present.PageState(pattern_id, values, mode, view, st.session_state.get(prefix + "selected"))
     wanted = present.write_query(rp, state)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from explorer import export as ex
 from explorer.errors import ExplorerError
+from explorer.render.styles import DrawOptions
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -29,9 +30,8 @@ def _failure(what: str, exc: BaseException) -> None:
         st.error(f"Could not export {what}: {type(exc).__name__}: {exc}")
 
 
-def render_export_panel(rp: Any, report: Any, values: Mapping[str, float], mode: str, view: str, *,
-                        selected: str | None = None, theme: str = "light", colored: bool = True,
-                        key: str = "export") -> None:
+def render_export_panel(rp: Any, report: Any, values: Mapping[str, float], mode: str,
+                        options: DrawOptions = DrawOptions(), *, key: str = "export") -> None:
     """Download buttons for the pattern, scenario and view on screen.
 
     Parameters
@@ -43,29 +43,28 @@ def render_export_panel(rp: Any, report: Any, values: Mapping[str, float], mode:
     values : mapping
         The scenario's parameter values (for file names and the pack).
     mode : {"provisioned", "autosize"}
-    view : str
-        The view shown (overview, serving, offline or the pattern's own).
-    selected, theme, colored
-        As passed to the diagram, so exports look like the screen.
+    options : DrawOptions
+        As passed to the diagram (view, selection, theme, colours), so exports look like the screen.
     key : str
         Prefix of the widget keys (change it to draw two panels on one page).
     """
     values = dict(values or {})
+    view = options.view
 
     def name(fmt: str) -> str:
         return ex.filename(rp, values, fmt, mode=mode, view=view)
 
     dot = svg = None
     try:
-        dot = ex.to_dot(rp, report, view, selected, theme, colored)
+        dot = ex.to_dot(rp, report, options)
         svg = _render(dot, "svg", None)
     except Exception as exc:  # noqa: BLE001 - shown, not raised
         _failure("the diagram", exc)
 
     texts: dict[str, str | None] = {}
     for fmt, make in (
-        ("mermaid", lambda: ex.to_mermaid(rp, report, view, selected=selected, theme=theme, colored=colored)),
-        ("md", lambda: ex.study_note_markdown(rp, report, view, selected=selected, theme=theme, colored=colored)),
+        ("mermaid", lambda: ex.to_mermaid(rp, report, options)),
+        ("md", lambda: ex.study_note_markdown(rp, report, options)),
         ("json", lambda: ex.analysis_json(report)),
     ):
         try:
@@ -110,7 +109,7 @@ def render_export_panel(rp: Any, report: Any, values: Mapping[str, float], mode:
                            mime=ex.FORMATS["png"].mime, key=f"{key}_png", disabled=svg is None,
                            icon=":material/photo:", help="Bitmap diagram at the resolution picked beside it",
                            on_click="ignore", width="stretch")
-    _pack(rp, values, mode, view, theme, colored, key, name("pack"))
+    _pack(rp, values, mode, options, key, name("pack"))
 
 
 def _dpi_label(dpi: int) -> str:
@@ -128,9 +127,9 @@ def _deferred(dot: str | None, fmt: str, dpi: float | None):
     return make
 
 
-def _pack(rp, values: dict, mode: str, view: str, theme: str, colored: bool, key: str, file_name: str) -> None:
+def _pack(rp, values: dict, mode: str, options: DrawOptions, key: str, file_name: str) -> None:
     """Build on request (a few seconds, with progress), then offer the zip until the scenario changes."""
-    signature = (rp.id, tuple(sorted(values.items())), mode, view, theme, colored)
+    signature = (rp.id, tuple(sorted(values.items())), mode, options.view, options.theme, options.colored)
     state_key = f"{key}_pack_data"
     slot = st.empty()  # the build button, then the progress bar, then the download button
     held = st.session_state.get(state_key)
@@ -145,7 +144,7 @@ def _pack(rp, values: dict, mode: str, view: str, theme: str, colored: bool, key
             bar.progress(min(1.0, done / max(total, 1)), text=f"Study pack: {done}/{total} {label}")
 
         try:
-            data = ex.study_pack(rp, values, mode, view, progress=progress, theme=theme, colored=colored)
+            data = ex.study_pack(rp, values, mode, options, progress=progress)
         except Exception as exc:  # noqa: BLE001
             slot.empty()
             _failure("the study pack", exc)

@@ -13,8 +13,10 @@ import streamlit as st
 
 from explorer.errors import ExplorerError
 from explorer.render import diagram
+from explorer.render.styles import DrawOptions
 from explorer.study import practice as study
 from explorer.study import present
+from explorer.units import number_text
 from pages import ui
 
 NS = "study"
@@ -134,10 +136,10 @@ def _bottleneck(rp) -> None:
         st.info("This pattern has no traffic parameter to push, so there is no bottleneck puzzle for it.")
         return
     st.markdown(f"**Scenario:** {ui.md_safe(pz.parameter_label)} = "
-                f"**{ui.md_safe(present.number_text(pz.value))} {ui.md_safe(pz.unit)}**. {ui.md_safe(pz.how)}")
+                f"**{ui.md_safe(number_text(pz.value))} {ui.md_safe(pz.unit)}**. {ui.md_safe(pz.how)}")
     st.caption("The diagram shows replicas and traffic but no colours or utilisation: work out which component "
                "runs out of capacity first (ρ = λ·S / c per shard).")
-    st.graphviz_chart(diagram.to_dot(rp, pz.report, "overview", None, ui.theme(), colored=False), width="stretch")
+    st.graphviz_chart(diagram.to_dot(rp, pz.report, DrawOptions(theme=ui.theme(), colored=False)), width="stretch")
     with st.expander("Clues: arrival rate, service time and servers per shard"):
         st.dataframe(pd.DataFrame(pz.clues()), hide_index=True, width="stretch")
     labels = dict(pz.options)
@@ -156,7 +158,7 @@ def _bottleneck(rp) -> None:
         st.markdown("**The trace that proves it**")
         ui.show_trace(list(v.proof))
         with st.expander("The same scenario with colours", expanded=not v.correct):
-            st.graphviz_chart(diagram.to_dot(rp, pz.report, "overview", pz.answer, ui.theme()), width="stretch")
+            st.graphviz_chart(diagram.to_dot(rp, pz.report, DrawOptions(selected=pz.answer, theme=ui.theme())), width="stretch")
 
 
 # --------------------------------------------------------------------------- back-of-the-envelope
@@ -183,7 +185,7 @@ def _quiz(rp) -> None:
         st.info("No numeric questions can be made from this pattern.")
         return
     values = qs[0].values
-    changed = [f"{q.label} = {present.number_text(values[q.name], q.integer)}" + (f" {q.unit}" if q.unit else "")
+    changed = [f"{q.label} = {number_text(values[q.name], q.integer)}" + (f" {q.unit}" if q.unit else "")
                for q in rp.pattern.parameters if values.get(q.name) != q.default]
     st.markdown("Answer with a number; each is checked against the engine within its tolerance and explained "
                 "by the formula behind it. "

@@ -7,16 +7,21 @@ numbers come from :mod:`explorer` (``explorer.study.present`` prepares what is s
 Caching
 -------
 - the library index is cached on a fingerprint of the pattern files (name, mtime, size),
-  so a new or edited pattern appears without a restart;
+  so a new or edited pattern appears without a restart; fingerprints are taken at most
+  once per :data:`STAMP_TTL_S` (a slider drag reruns many times a second and stats nothing);
 - a loaded pattern (:func:`load`) is a shared resource (it holds a networkx graph and is
   never mutated), keyed by its file and fingerprint;
-- an analysis (:func:`analysis`) and a sweep (:func:`sweep`) are ``st.cache_data`` keyed by
-  the pattern's key + the scenario values + the mode.
+- an analysis (:func:`analysis`) and a sweep (:func:`sweep`) are ``st.cache_resource`` keyed by
+  the pattern's key + the scenario values + the mode: nothing changes a report or a sweep once made, so every
+  session may share the object, and a rerun does not pay to unpickle a copy (unpickling the
+  largest pattern's report costs more than analysing it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,7 +34,7 @@ from explorer.engine.report import Report
 from explorer.engine.sweep import Sweep
 from explorer.engine.sweep import sweep as run_sweep
 from explorer.errors import ExplorerError, PatternError
-from explorer.model.library import Entry
+from explorer.model.library import Entry, user_dir
 from explorer.model.loader import ResolvedPattern, load_pattern, load_pattern_text
 from explorer.study import present
 from explorer.units import format_quantity
@@ -37,22 +42,56 @@ from explorer.units import format_quantity
 # --------------------------------------------------------------------------- cached engine calls
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+STAMP_TTL_S = 1.0
+"""How long a file fingerprint is trusted: an edited or new pattern shows within this time."""
+
+_stamps: dict[str, tuple[float, tuple]] = {}
+_stamps_lock = threading.Lock()
+
+
+def _recent(key: str, take) -> tuple:
+    """``take()``, reused for :data:`STAMP_TTL_S` seconds (shared by sessions; a stat per file at most once)."""
+    now = time.monotonic()
+    with _stamps_lock:
+        held = _stamps.get(key)
+    if held is not None and now - held[0] < STAMP_TTL_S:
+        return held[1]
+    value = take()
+    with _stamps_lock:
+        _stamps[key] = (now, value)
+    return value
+
+
+def forget_stamps() -> None:
+    """Drop every held fingerprint (after this process writes a pattern file)."""
+    with _stamps_lock:
+        _stamps.clear()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _entries(stamp: tuple) -> list[Entry]:
     return present.pattern_entries()
 
 
+def _library_stamp() -> tuple:
+    return _recent(f"library|{user_dir()}", lambda: present.directory_stamp(present.library_paths()))
+
+
 def entries() -> list[Entry]:
     """Every pattern (built-in and the user's), grouped: case studies, building blocks, yours."""
-    return _entries(present.directory_stamp(present.library_paths()))
+    return _entries(_library_stamp())
 
 
-def _file_stamp(path: str) -> tuple[int, int]:
+def _stat(path: str) -> tuple[int, int]:
     try:
         s = Path(path).stat()
         return s.st_mtime_ns, s.st_size
     except OSError:
         return 0, 0
+
+
+def _file_stamp(path: str) -> tuple[int, int]:
+    return _recent("file|" + path, lambda: _stat(path))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -90,7 +129,7 @@ def pattern_key(rp: ResolvedPattern) -> str:
     return "draft|" + hashlib.sha1(rp.pattern.model_dump_json(warnings=False).encode()).hexdigest()
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_resource(show_spinner=False, max_entries=512)
 def _analysis(key: str, values: tuple, mode: str, _rp: ResolvedPattern) -> Report:
     return analyse(_rp, dict(values), mode)
 
@@ -100,7 +139,7 @@ def analysis(rp: ResolvedPattern, values: Mapping[str, float], mode: str = "prov
     return _analysis(pattern_key(rp), present.values_key(values), mode, rp)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _sweep(key: str, fixed: tuple, mode: str, param: str, points: int, _rp: ResolvedPattern) -> Sweep:
     return run_sweep(_rp, dict(fixed), mode, param, points)
 

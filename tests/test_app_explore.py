@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from explorer.engine.analysis import analyse
 from explorer.model.loader import builtin_paths, load_pattern
-from explorer.render import diagram
+from explorer.render import diagram, styles
 from explorer.study import present
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,7 @@ PATTERNS = builtin_paths()
 IDS = [p.stem for p in PATTERNS]
 TIMEOUT = 120
 TABS_KEY = "explore:tabs"
+CHARTS_KEY = "explore:charts"
 CHART_TABS = ["Latency waterfall", "Utilisation", "Scaling curves", "Cost breakdown"]
 
 
@@ -74,7 +76,7 @@ def no_errors(at: AppTest) -> None:
 
 
 def heat(dot: str) -> int:
-    order = [f for _, f, _ in diagram.UTIL_SCALE] + [diagram.SATURATED_FILL]
+    order = [f for _, f, _ in styles.UTIL_SCALE] + [styles.SATURATED_FILL]
     return sum(order.index(f) for f in __import__("re").findall(r'fillcolor="(#[0-9a-f]{6})"', dot) if f in order)
 
 
@@ -94,6 +96,8 @@ def test_every_pattern_loads_with_every_chart_and_view(path):
     assert len(at.metric) >= 3
     assert len(table(at)) == len(rp.pattern.components)
     assert at.query_params["pattern"] == rp.id
+    assert not at.get("plotly_chart"), "charts are drawn only once their section is opened"
+    at.session_state[CHARTS_KEY] = True
     for tab in CHART_TABS:
         at.session_state[TABS_KEY] = tab
         at.run()
@@ -163,7 +167,7 @@ def test_moving_qps_right_raises_p99_utilisation_and_colours():
         assert all(b <= a + 1e-12 for b, a in zip(before, after, strict=True))
         assert sum(after) > sum(before)
     assert metric(at, "End-to-end p") == "SATURATED"
-    assert diagram.SATURATED_FILL in dot_of(at)
+    assert styles.SATURATED_FILL in dot_of(at)
     assert at.error, "a saturated component is called out as an error"
     assert any("saturated" in e.value for e in at.error)
 
@@ -199,7 +203,7 @@ def test_selecting_a_component_shows_its_trace_and_outlines_it():
         assert line in text, line
     dot = dot_of(at)
     node = next(line for line in dot.splitlines() if line.strip().startswith("ranker ["))
-    assert diagram.SELECTED_BORDER in node and "selected" in node
+    assert styles.SELECTED_BORDER in node and "selected" in node
     assert at.query_params["selected"] == "ranker"
 
 
@@ -219,6 +223,13 @@ def test_selecting_a_table_row_selects_the_component():
 
 def test_headline_traces_are_there():
     at = run()
+    text = "\n".join(m.value for m in at.markdown)
+    assert "End-to-end p99 =" not in text, "a closed popover sends no trace"
+    rp = load_pattern(ROOT / "architectures" / f"{present.DEFAULT_PATTERN}.yaml")
+    for m in present.headline(analyse(rp)):  # open every "How is this computed?" popover
+        at.session_state[f"explore:{rp.id}:how_{m.key}"] = True
+    at.run()
+    no_errors(at)
     text = "\n".join(m.value for m in at.markdown)
     assert "End-to-end p99 =" in text and "composed distribution" in text
     assert "Cost per month =" in text and "CPU nodes =" in text

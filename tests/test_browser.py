@@ -16,7 +16,7 @@ import pytest
 from conftest import diagram_nodes, skip_or_fail, wait_for_app
 
 from explorer.model.loader import load_pattern
-from explorer.render import diagram
+from explorer.render import styles
 from explorer.units import format_rate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def test_drag_qps_until_saturated_then_reload_the_link(app_url, page):
     hot = saturated(after)
     assert hot, "a component turned saturated"
     for cid in hot:
-        assert after[cid]["fill"] == diagram.SATURATED_FILL
+        assert after[cid]["fill"] == styles.SATURATED_FILL
         assert "SATURATED" in after[cid]["text"]
         assert after[cid]["fill"] != before[cid]["fill"], "its fill changed in the rendered SVG"
     top = bottleneck(after)
@@ -139,7 +139,7 @@ def test_selecting_a_table_row_then_a_component_outlines_it(app_url, page):
             return g && g.querySelector('title').textContent === 'online_model';
         }""")
     assert _selected(page) == ["online_model"]
-    assert diagram_nodes(page)["online_model"]["stroke"] == diagram.SELECTED_BORDER
+    assert diagram_nodes(page)["online_model"]["stroke"] == styles.SELECTED_BORDER
     assert page.get_by_text(re.compile(r"^Utilisation = ")).first.is_visible()
 
     # the trace picker selects another component

@@ -19,7 +19,8 @@ import pytest
 from explorer.engine.analysis import analyse
 from explorer.engine.sweep import traffic_parameter
 from explorer.model.loader import builtin_paths, load_pattern, load_pattern_text
-from explorer.render import diagram
+from explorer.render import diagram, styles
+from explorer.render.styles import DrawOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "two_stage_recommender.dot"
@@ -69,9 +70,9 @@ def test_structure_is_the_same_whatever_the_numbers(rp):
     low, high = _traffic_extremes(rp)
     for view in diagram.views(rp):
         for theme in ("light", "dark"):
-            a = diagram.to_dot(rp, analyse(rp, low), view.id, theme=theme)
-            b = diagram.to_dot(rp, analyse(rp, high), view.id, theme=theme)
-            c = diagram.to_dot(rp, analyse(rp, high, "autosize"), view.id, theme=theme)
+            a = diagram.to_dot(rp, analyse(rp, low), DrawOptions(view=view.id, theme=theme))
+            b = diagram.to_dot(rp, analyse(rp, high), DrawOptions(view=view.id, theme=theme))
+            c = diagram.to_dot(rp, analyse(rp, high, "autosize"), DrawOptions(view=view.id, theme=theme))
             assert skeleton(a) == skeleton(b) == skeleton(c), (view.id, theme)
             assert 'rankdir=TB' in a
 
@@ -79,14 +80,14 @@ def test_structure_is_the_same_whatever_the_numbers(rp):
 def test_dot_parses_with_node_ids_equal_to_component_ids(rp):
     report = analyse(rp)
     for view in diagram.views(rp):
-        A = pygraphviz.AGraph(string=diagram.to_dot(rp, report, view.id))
-        tier_order = {t: i for i, (t, _) in enumerate(diagram.TIERS)}
+        A = pygraphviz.AGraph(string=diagram.to_dot(rp, report, DrawOptions(view=view.id)))
+        tier_order = {t: i for i, (t, _) in enumerate(styles.TIERS)}
         expected = sorted((n for n in rp.graph.nodes if n in set(view.components)),
                           key=lambda n: tier_order[rp.graph.nodes[n]["tier"]])  # stable: file order inside a tier
         assert [str(n) for n in A.nodes()] == expected
         legend = A.graph_attr["label"]  # the legend table is the graph's label
         assert legend.startswith("<") and "sync" in legend and "batch" in legend
-        assert "SATURATED" in legend and diagram.SATURATED_FILL in legend
+        assert "SATURATED" in legend and styles.SATURATED_FILL in legend
 
 
 def test_tiers_are_separate_clusters(rp):
@@ -123,26 +124,26 @@ def test_saturation_at_max_traffic_is_unmistakable(rp):
     A = pygraphviz.AGraph(string=diagram.to_dot(rp, report))
     for cid in saturated:
         n = A.get_node(cid)
-        assert n.attr["fillcolor"] == diagram.SATURATED_FILL
+        assert n.attr["fillcolor"] == styles.SATURATED_FILL
         assert "SATURATED" in n.attr["label"]
         assert float(n.attr["penwidth"]) >= 3
         assert "status-saturated" in n.attr["class"]
-    top = diagram._top_bottleneck(report)
+    top = styles.top_bottleneck(report)
     assert top is not None and "⚠" in A.get_node(top).attr["label"]
     assert "bottleneck" in A.get_node(top).attr["class"]
 
 
 def test_neutral_diagram_has_no_status_colours(rp):
     _, high = _traffic_extremes(rp)
-    dot = diagram.to_dot(rp, analyse(rp, high), colored=False, selected=next(iter(rp.graph.nodes)))
-    fills = {f for _, f, _ in diagram.UTIL_SCALE} | {diagram.SATURATED_FILL}
+    dot = diagram.to_dot(rp, analyse(rp, high), DrawOptions(colored=False, selected=next(iter(rp.graph.nodes))))
+    fills = {f for _, f, _ in styles.UTIL_SCALE} | {styles.SATURATED_FILL}
     A = pygraphviz.AGraph(string=dot)
     for n in A.nodes():
         assert n.attr["fillcolor"] not in fills
         assert "SATURATED" not in n.attr["label"] and "ρ" not in n.attr["label"]
         assert "selected" not in n.attr["class"]
     assert "SATURATED" not in dot.replace(A.graph_attr["label"], "")
-    assert diagram.SATURATED_FILL not in A.graph_attr["label"]
+    assert styles.SATURATED_FILL not in A.graph_attr["label"]
 
 
 def test_structure_only_without_a_report(rp):
@@ -173,42 +174,42 @@ def test_utilisation_scale_is_sequential_and_light():
         lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
-    fills = [f for _, f, _ in diagram.UTIL_SCALE] + [diagram.SATURATED_FILL]
+    fills = [f for _, f, _ in styles.UTIL_SCALE] + [styles.SATURATED_FILL]
     lums = [luminance(f) for f in fills]
     assert lums == sorted(lums, reverse=True), "fills get darker as utilisation rises"
-    text = luminance(diagram.NODE_FONT)
+    text = luminance(styles.NODE_FONT)
     for f, lum in zip(fills, lums, strict=True):
         assert (lum + 0.05) / (text + 0.05) >= 4.5, f"dark text unreadable on {f}"
-    assert diagram.utilization_fill(0.0) == fills[0]
-    assert diagram.utilization_fill(0.99) == fills[-2]
-    assert diagram.utilization_fill(1.5, True) == diagram.SATURATED_FILL
+    assert styles.utilization_fill(0.0) == fills[0]
+    assert styles.utilization_fill(0.99) == fills[-2]
+    assert styles.utilization_fill(1.5, True) == styles.SATURATED_FILL
 
 
 def test_selected_component_is_outlined():
     rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
     report = analyse(rp)
-    A = pygraphviz.AGraph(string=diagram.to_dot(rp, report, selected="ranker"))
-    assert A.get_node("ranker").attr["color"] == diagram.SELECTED_BORDER
+    A = pygraphviz.AGraph(string=diagram.to_dot(rp, report, DrawOptions(selected="ranker")))
+    assert A.get_node("ranker").attr["color"] == styles.SELECTED_BORDER
     assert "selected" in A.get_node("ranker").attr["class"]
     assert sum("selected" in (n.attr["class"] or "") for n in A.nodes()) == 1
     # an unknown selection is ignored, not an error
-    pygraphviz.AGraph(string=diagram.to_dot(rp, report, selected="nope"))
+    pygraphviz.AGraph(string=diagram.to_dot(rp, report, DrawOptions(selected="nope")))
 
 
 def test_dark_theme_changes_text_and_edges_not_fills():
     rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
     report = analyse(rp, {"peak_qps": 30000})
-    light = pygraphviz.AGraph(string=diagram.to_dot(rp, report, theme="light"))
-    dark = pygraphviz.AGraph(string=diagram.to_dot(rp, report, theme="dark"))
+    light = pygraphviz.AGraph(string=diagram.to_dot(rp, report, DrawOptions(theme="light")))
+    dark = pygraphviz.AGraph(string=diagram.to_dot(rp, report, DrawOptions(theme="dark")))
     assert light.graph_attr["fontcolor"] != dark.graph_attr["fontcolor"]
     for n in rp.graph.nodes:
         assert light.get_node(n).attr["fillcolor"] == dark.get_node(n).attr["fillcolor"]
-        assert dark.get_node(n).attr["fontcolor"] == diagram.NODE_FONT
+        assert dark.get_node(n).attr["fontcolor"] == styles.NODE_FONT
 
 
 def test_more_traffic_moves_colours_up_the_scale():
     rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
-    order = [f for _, f, _ in diagram.UTIL_SCALE] + [diagram.SATURATED_FILL]
+    order = [f for _, f, _ in styles.UTIL_SCALE] + [styles.SATURATED_FILL]
 
     def heat(qps: float) -> int:
         A = pygraphviz.AGraph(string=diagram.to_dot(rp, analyse(rp, {"peak_qps": qps})))
@@ -220,7 +221,7 @@ def test_more_traffic_moves_colours_up_the_scale():
 def test_views_fall_back_to_overview():
     rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
     assert diagram.view_spec(rp, "nope").id == "overview"
-    assert diagram.to_dot(rp, None, "nope") == diagram.to_dot(rp, None, "overview")
+    assert diagram.to_dot(rp, None, DrawOptions(view="nope")) == diagram.to_dot(rp, None, DrawOptions(view="overview"))
 
 
 # --------------------------------------------------------------------------- hostile text
@@ -252,7 +253,7 @@ def test_hostile_labels_survive(name):
     report = analyse(rp, {"peak_qps": 100000})
     for colored in (True, False):
         for theme in ("light", "dark"):
-            dot = diagram.to_dot(rp, report, selected="style", theme=theme, colored=colored)
+            dot = diagram.to_dot(rp, report, DrawOptions(selected="style", theme=theme, colored=colored))
             A = pygraphviz.AGraph(string=dot)
             assert {str(n) for n in A.nodes()} == set(rp.graph.nodes)
             lines = diagram._wrap(text)
@@ -272,7 +273,7 @@ def test_hostile_fixture_renders_with_graphviz_without_warnings():
         pytest.skip("system Graphviz not installed (only needed for this layout check)")
     rp = load_pattern(HOSTILE)
     for colored in (True, False):
-        dot = diagram.to_dot(rp, analyse(rp, {"peak_qps": 100000}), selected="style", colored=colored)
+        dot = diagram.to_dot(rp, analyse(rp, {"peak_qps": 100000}), DrawOptions(selected="style", colored=colored))
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             svg = pygraphviz.AGraph(string=dot).draw(format="svg", prog="dot")
@@ -293,3 +294,37 @@ def test_render_key_names_the_graph_after_its_content():
     assert re.fullmatch(r"two_stage_recommender__[0-9a-f]{10}", name)
     assert a.replace(name, "two_stage_recommender", 1) == plain  # only the name differs
     assert skeleton(a)[1:] == skeleton(c)[1:]
+
+
+# --------------------------------------------------------------------------- very large patterns
+
+def test_a_thousand_components_draw_collapsed_within_seconds():
+    import time
+
+    from explorer.export import render_dot
+    from tests.generated import generated_pattern
+
+    rp = generated_pattern(1000)
+    report = analyse(rp)
+    t0 = time.perf_counter()
+    dot = diagram.to_dot(rp, report)
+    svg = render_dot(dot, "svg")
+    assert time.perf_counter() - t0 < 10.0
+    A = pygraphviz.AGraph(string=dot)
+    groups = {diagram.group_key(rp, n) for n in rp.graph.nodes}
+    assert set(A.nodes()) == groups and len(groups) < 40
+    assert "1000 components, more than 150" in html.unescape(A.graph_attr["label"])
+    counts = [int(re.search(r"×(\d+)", html.unescape(A.get_node(g).attr["label"])).group(1)) for g in groups]
+    assert sum(counts) == 1000
+    assert b"Ranking" in svg or b"Service" in svg
+
+
+def test_the_collapse_starts_above_the_limit():
+    from tests.generated import generated_pattern
+
+    at_limit = generated_pattern(diagram.MAX_DETAILED_NODES)
+    above = generated_pattern(diagram.MAX_DETAILED_NODES + 1)
+    assert len(pygraphviz.AGraph(string=diagram.to_dot(at_limit, None)).nodes()) == diagram.MAX_DETAILED_NODES
+    A = pygraphviz.AGraph(string=diagram.to_dot(above, analyse(above), DrawOptions(selected="c3")))
+    assert all(n.startswith("group__") for n in A.nodes())
+    assert A.get_node(diagram.group_key(above, "c3")).attr["color"] == styles.SELECTED_BORDER

@@ -20,7 +20,7 @@ from explorer import export as ex
 from explorer.cli import main
 from explorer.engine.analysis import analyse
 from explorer.errors import ExportError
-from explorer.model.loader import builtin_paths, load_pattern
+from explorer.model.loader import builtin_paths, load_pattern, load_pattern_text
 from explorer.render.mermaid import MERMAID_KEYWORDS, mermaid_id, mermaid_text, view_nodes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +199,7 @@ def test_hostile_labels_survive_every_exporter(hostile):
     assert '"browser" <script>alert(1)' in text
     assert "日本語" in text and "🚀" in text and "{gateway} & <b>edge</b>" in text
     for view in ("overview", "serving", "offline"):
-        pygraphviz.AGraph(string=ex.to_dot(rp, report, view))
+        pygraphviz.AGraph(string=ex.to_dot(rp, report, ex.DrawOptions(view=view)))
 
 
 def test_hostile_mermaid_escapes_everything(hostile):
@@ -209,9 +209,9 @@ def test_hostile_mermaid_escapes_everything(hostile):
     assert labels
     for pair in labels:
         label = pair[0] or pair[1]
-        assert not re.search(r'[<>"`|]', label.replace("<br/>", "")), label
+        assert not re.search(r'[<>"`|%{}]', label.replace("<br/>", "")), label
         assert not re.search(r"&(?!amp;|lt;|gt;)", label), label
-        assert not re.search(r"#(?!35;|quot;|96;|124;)", label), label
+        assert not re.search(r"#(?!35;|37;|quot;|96;|123;|124;|125;)", label), label
     for raw in ("end", "graph", "subgraph", "style", "class", "click", "node"):
         assert f"\n    {raw} " not in text and f"\n    {raw}[" not in text
     assert "    end_[" in text and "    click_[" in text
@@ -230,6 +230,19 @@ def test_hostile_markdown_is_inert_and_complete(hostile):
     assert len(re.findall(r"^ {0,3}~~~", md, flags=re.M)) % 2 == 0
     _assert_tables_well_formed(md)
     assert "日本語" in md and "العربية" in md and "🚀" in md
+
+
+def test_mermaid_labels_cannot_carry_a_directive_or_a_comment(tmp_path):
+    directive = "%%{init: {'theme':'dark', 'securityLevel':'loose'}}%%"
+    assert "%" not in mermaid_text(directive) and "{" not in mermaid_text(directive)
+    assert mermaid_text("50% %% c {x}") == "50#37; #37;#37; c #123;x#125;"
+    text = (ROOT / "architectures" / "two_stage_recommender.yaml").read_text(encoding="utf-8")
+    rp = load_pattern_text(text.replace("label: Recommendation API", f'label: "{directive}"', 1)
+                           .replace("label: User features", 'label: "%% a comment"', 1))
+    mmd = ex.to_mermaid(rp, analyse(rp))
+    assert "%%" not in mmd and "init:" in mmd  # the words stay, as text
+    md = ex.study_note_markdown(rp, analyse(rp))
+    assert "%%" not in md.split("```mermaid", 1)[1].split("```", 1)[0]
 
 
 def test_mermaid_text_and_ids():
@@ -254,7 +267,7 @@ def test_render_failure_is_a_clear_export_error():
 def test_unknown_view_names_the_valid_ones(analysed):
     rp, report = analysed(ROOT / "architectures" / "two_stage_recommender.yaml")
     with pytest.raises(ExportError, match=r"no view 'nope' \(views: overview, serving, offline\)"):
-        ex.export(rp, None, "provisioned", "mermaid", view="nope", report=report)
+        ex.export(rp, None, "provisioned", "mermaid", ex.DrawOptions(view="nope"), report=report)
 
 
 def test_safe_svg_removes_active_content():
@@ -314,7 +327,7 @@ def test_filename(analysed):
 def pack_and_calls(analysed):
     rp, _ = analysed(ROOT / "architectures" / "two_stage_recommender.yaml")
     calls: list[tuple[int, int, str]] = []
-    data = ex.study_pack(rp, {"peak_qps": 60000}, "provisioned", "overview",
+    data = ex.study_pack(rp, {"peak_qps": 60000}, "provisioned", ex.DrawOptions(),
                          progress=lambda d, t, label: calls.append((d, t, label)))
     return rp, data, calls
 
@@ -350,7 +363,7 @@ def test_study_pack_progress_and_determinism(pack_and_calls):
     assert calls[0] == (0, total, "starting") and calls[-1] == (total, total, "done")
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)
     assert all(c[1] == total for c in calls)
-    again = ex.study_pack(rp, {"peak_qps": 60000}, "provisioned", "overview")
+    again = ex.study_pack(rp, {"peak_qps": 60000}, "provisioned", ex.DrawOptions())
     assert again == data
 
 
@@ -476,7 +489,7 @@ def _panel_script(pattern: str, values: dict, view: str, break_render: bool) -> 
         ex.render_dot = broken
         export_panel._render.clear()
     try:
-        export_panel.render_export_panel(rp, report, values, "provisioned", view)
+        export_panel.render_export_panel(rp, report, values, "provisioned", ex.DrawOptions(view=view))
     finally:
         ex.render_dot = original
         if break_render:
@@ -570,3 +583,17 @@ def test_markdown_renders_as_intended(path, analysed):
     assert "<script" not in outside and "<img" not in outside and "<!--" not in outside
     for c in report.components.values():
         assert c.id in html
+
+
+def test_a_thousand_component_pattern_exports_collapsed():
+    from explorer.render.diagram import MAX_DETAILED_NODES, group_key
+    from tests.generated import generated_pattern
+
+    rp = generated_pattern(1000)
+    report = analyse(rp)
+    text = ex.to_mermaid(rp, report)
+    groups = {group_key(rp, n) for n in rp.graph.nodes}
+    assert len(groups) < MAX_DETAILED_NODES and len(text) < 20_000  # within Mermaid's default text limit
+    for g in groups:
+        assert f"    {g}[" in text
+    assert ex.render_svg(rp, report).startswith(b"<?xml")

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from explorer.engine.analysis import analyse
-from explorer.model.loader import builtin_paths, load_pattern
+from explorer.model.loader import builtin_paths, load_pattern, load_pattern_text
 from explorer.render.mermaid import to_mermaid, view_ids, view_nodes
+from explorer.render.styles import DrawOptions
 from tests.conftest import CHROMIUM_ARGS, browser_unavailable, chromium_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,22 @@ def _cases() -> list[tuple[str, Path, str, dict]]:
 
 
 CASES = _cases()
+
+DIRECTIVE = "%%{init: {'theme':'dark', 'themeVariables': {'primaryColor':'#ff0000'}}}%%"
+"""A label that would switch Mermaid's theme if it reached Mermaid as a directive."""
+
+
+def _directive_texts() -> dict[str, str]:
+    """The same pattern with a plain label and with a directive (and a %% comment) as labels."""
+    source = (ROOT / "architectures" / "two_stage_recommender.yaml").read_text(encoding="utf-8")
+    out = {}
+    for name, api, store in (("plain", "Recommendation API", "User features"),
+                             ("directive", DIRECTIVE, "%% a comment %%")):
+        text = source.replace("label: Recommendation API", f'label: "{api}"', 1) \
+                     .replace("label: User features", f'label: "{store}"', 1)
+        rp = load_pattern_text(text)
+        out[f"directive-{name}"] = to_mermaid(rp, analyse(rp))
+    return out
 
 RENDER_JS = """
 async ([text, id, htmlLabels]) => {
@@ -88,7 +105,8 @@ async ([text, id, htmlLabels]) => {
   const texts = Array.from(root.querySelectorAll('g.node')).map(g => g.textContent);
   const edgeTexts = Array.from(root.querySelectorAll('g.edgeLabel')).map(g => g.textContent);
   const clusterTexts = Array.from(root.querySelectorAll('g.cluster')).map(g => g.textContent);
-  const result = {nodes: root.querySelectorAll('g.node').length,
+  const style = Array.from(root.querySelectorAll('style')).map(el => el.textContent).join(' ').split(id).join('ID');
+  const result = {style, nodes: root.querySelectorAll('g.node').length,
                   edges: root.querySelectorAll('.edgePaths path, path.flowchart-link').length,
                   clusters: root.querySelectorAll('g.cluster').length,
                   texts, edgeTexts, clusterTexts, active, alerts: window.__alerts};
@@ -102,8 +120,8 @@ def _text_of(case) -> tuple[str, object]:
     _, path, view, opts = case
     rp = load_pattern(path)
     report = None if opts.get("report") is False else analyse(rp, opts.get("values"), "provisioned")
-    text = to_mermaid(rp, report, view, selected=opts.get("selected"), theme=opts.get("theme", "light"),
-                      colored=opts.get("colored", True))
+    text = to_mermaid(rp, report, DrawOptions(view=view, selected=opts.get("selected"),
+                                              theme=opts.get("theme", "light"), colored=opts.get("colored", True)))
     return text, rp
 
 
@@ -116,6 +134,7 @@ def rendered():
             pytest.fail(f"CI=true and the Mermaid browser check cannot run: {reason}")
         pytest.skip(reason)
     texts = {case[0]: _text_of(case)[0] for case in CASES}
+    extra = _directive_texts()
     results: dict[str, dict] = {}
     failure: list[BaseException] = []
 
@@ -132,6 +151,8 @@ def rendered():
                     for i, case in enumerate(CASES):
                         html_labels = case[3].get("html_labels", True)
                         results[case[0]] = page.evaluate(RENDER_JS, [texts[case[0]], f"m{i}", html_labels])
+                    for i, (name, text) in enumerate(extra.items()):
+                        results[name] = page.evaluate(RENDER_JS, [text, f"d{i}", True])
                 finally:
                     browser.close()
         except BaseException as exc:  # noqa: BLE001 - reported in the test thread
@@ -196,3 +217,13 @@ def test_every_view_of_the_hostile_pattern_is_covered():
     rp = load_pattern(HOSTILE)
     assert {c[2] for c in CASES if c[1] == HOSTILE} == set(view_ids(rp))
 
+
+
+def test_a_directive_in_a_label_changes_nothing(rendered):
+    plain, hostile = rendered["directive-plain"], rendered["directive-directive"]
+    assert "error" not in hostile, hostile.get("error")
+    assert hostile["style"] == plain["style"], "the label's %%{init}%% reached Mermaid as a directive"
+    assert "#ff0000" not in hostile["style"].lower()
+    assert (hostile["nodes"], hostile["edges"], hostile["clusters"]) == (plain["nodes"], plain["edges"], plain["clusters"])
+    shown = " ".join(hostile["texts"])
+    assert DIRECTIVE in shown and "%% a comment %%" in shown  # shown as typed

@@ -1,7 +1,7 @@
 """Plotly figures of a report: latency waterfall, utilisation, scaling curves, cost breakdown.
 
 Pure functions: each takes engine objects and returns a ``plotly.graph_objects.Figure``
-(no rendering, no files). Colours follow :mod:`explorer.render.diagram` so a component
+(no rendering, no files). Colours come from :mod:`explorer.render.styles`, so a component
 looks the same in the diagram and in the charts.
 """
 
@@ -11,8 +11,9 @@ import math
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from explorer.render.diagram import NEUTRAL_FILL, SATURATED_BORDER, SATURATED_FILL, utilization_fill
+from explorer.render.styles import SATURATED_BORDER, SATURATED_FILL, SELECTED_BORDER, THEMES, node_look
 from explorer.units import compact, format_ms, format_percent, format_quantity, format_usd
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,6 +26,7 @@ MEAN_COLOR = "#4c78a8"
 P99_COLOR = "#f58518"
 BUDGET_COLOR = "#54a24b"
 TARGET_COLOR = "#d62728"
+HOT_BORDER = THEMES["light"]["hot_border"]
 UTIL_DISPLAY_CAP = 1.5
 """Bars above 150% are drawn at 150% (the label keeps the real value)."""
 
@@ -113,16 +115,17 @@ def utilization_chart(report: Report) -> go.Figure:
         return _empty("Utilisation", "No component to show.")
     labels = [c.label for c in comps]
     shown = [min(c.utilization, UTIL_DISPLAY_CAP) if math.isfinite(c.utilization) else UTIL_DISPLAY_CAP for c in comps]
-    colors = [NEUTRAL_FILL if c.status == "idle" else utilization_fill(c.utilization, c.saturated) for c in comps]
-    borders = [SATURATED_BORDER if c.saturated else "#57606a" for c in comps]
+    looks = [node_look(c.status, c.utilization, c.saturated, THEMES["light"]) for c in comps]
+    colors = [fill for fill, _, _ in looks]
+    borders = [border for _, border, _ in looks]
     text = [("SATURATED " if c.saturated else "") + format_percent(c.utilization) for c in comps]
     fig = go.Figure(go.Bar(
         x=shown, y=labels, orientation="h", marker=dict(color=colors, line=dict(color=borders, width=1.5)),
         text=text, textposition="outside", customdata=[c.status for c in comps], cliponaxis=False,
         hovertemplate="%{y}: %{text} (%{customdata})<extra></extra>"))
-    shapes = [_vline(report.target_utilization, "#b35900", "dash"), _vline(1.0, TARGET_COLOR, "solid")]
+    shapes = [_vline(report.target_utilization, HOT_BORDER, "dash"), _vline(1.0, TARGET_COLOR, "solid")]
     notes = [dict(xref="x", x=report.target_utilization, yref="paper", y=1, yanchor="bottom", showarrow=False,
-                  text=f"target {format_percent(report.target_utilization)}", font=dict(color="#b35900", size=11)),
+                  text=f"target {format_percent(report.target_utilization)}", font=dict(color=HOT_BORDER, size=11)),
              dict(xref="x", x=1.0, yref="paper", y=1, yanchor="bottom", showarrow=False, text="100% = saturated",
                   font=dict(color=TARGET_COLOR, size=11))]
     fig.update_layout(title="Utilisation per component", showlegend=False, shapes=shapes, annotations=notes,
@@ -136,7 +139,6 @@ def utilization_chart(report: Report) -> go.Figure:
 
 def scaling_chart(sw: Sweep, current: float | None = None) -> go.Figure:
     """p99 and cost per month against the swept parameter, the current value and the saturation knee marked."""
-    from plotly.subplots import make_subplots
 
     pts = [p for p in sw.points if p.error is None]
     if not pts:
@@ -171,8 +173,8 @@ def scaling_chart(sw: Sweep, current: float | None = None) -> go.Figure:
         notes.append(_label_at_x(sw.knee_x, f"saturates at {format_quantity(sw.knee_x, sw.unit)} ({who})",
                                  SATURATED_BORDER, 0.42, log))
     if current is not None:
-        shapes.append(_vline(current, "#1565c0", "solid"))
-        notes.append(_label_at_x(current, f"now {format_quantity(current, sw.unit)}", "#1565c0", 1.0, log))
+        shapes.append(_vline(current, SELECTED_BORDER, "solid"))
+        notes.append(_label_at_x(current, f"now {format_quantity(current, sw.unit)}", SELECTED_BORDER, 1.0, log))
     fig.update_xaxes(type="log" if log else "linear")
     fig.update_xaxes(title_text=f"{sw.label}" + (f" ({sw.unit})" if sw.unit else ""), row=2, col=1)
     fig.update_yaxes(title_text="p99 (ms)", row=1, col=1, rangemode="tozero")

@@ -13,7 +13,11 @@ What the diagram shows
 - edges carry their traffic (calls/s and items per call, ``20k/s × 500``);
   sync edges are solid, async dashed, batch dotted; critical-path edges are bold;
 - a legend table (the graph's label, bottom right) explains the colours and line styles;
-- ``selected`` outlines one component in blue.
+- ``selected`` outlines one component in blue;
+- a view of more than :data:`MAX_DETAILED_NODES` components is drawn collapsed: one node per
+  tier and category (count, worst status) and one arrow per pair of groups and kind.
+
+Colours, status words and drawing options come from :mod:`explorer.render.styles`.
 
 Layout stability
 ----------------
@@ -39,57 +43,34 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import graphviz
 import networkx as nx
 
+from explorer.render.styles import (
+    HARDWARE_TEXT,
+    NODE_FONT,
+    PLAIN_FILL,
+    SELECTED_BORDER,
+    STATUS_STYLES,
+    SUBTITLE_FONT,
+    TIERS,
+    UTIL_SCALE,
+    DrawOptions,
+    node_look,
+    status_style,
+    theme_colors,
+    top_bottleneck,
+    worst,
+)
 from explorer.units import compact, format_ms, format_percent, format_rate
 
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import ComponentReport, Report
     from explorer.model.loader import ResolvedPattern
-
-VIEWS_DERIVED = ("overview", "serving", "offline")
-
-TIERS = (
-    ("online", "Online — request path"),
-    ("nearline", "Nearline — events and streams"),
-    ("offline", "Offline — batch pipelines"),
-)
-
-
-# Utilisation bins: (upper bound, fill, legend text). Light enough for dark text (contrast ≥ 6:1).
-UTIL_SCALE = (
-    (0.2, "#ffffe5", "< 20%"),
-    (0.4, "#fff7bc", "20–40%"),
-    (0.6, "#fee391", "40–60%"),
-    (0.8, "#fec44f", "60–80%"),
-    (1.0, "#fe9929", "80–100%"),
-)
-SATURATED_FILL = "#ff4d4d"
-SATURATED_BORDER = "#8b0000"
-INFEASIBLE_FILL = "#e4d4f4"
-NEUTRAL_FILL = "#f0f0f0"
-NODE_FONT = "#111111"
-SUBTITLE_FONT = "#30363d"
-SELECTED_BORDER = "#1565c0"
-
-THEMES = {
-    "light": {
-        "background": "#ffffff",  # a white card: stays legible even on a dark page (Streamlit reports the theme late)
-        "font": "#1f2328", "muted": "#57606a", "edge": "#6e7781", "critical": "#1f2328",
-        "cluster_fill": "#f6f8fa", "cluster_border": "#d0d7de", "node_border": "#57606a",
-        "hot_border": "#b35900", "legend_fill": "#ffffff",
-    },
-    "dark": {
-        "background": "transparent",
-        "font": "#e6edf3", "muted": "#9da7b3", "edge": "#9da7b3", "critical": "#f0f6fc",
-        "cluster_fill": "#161b22", "cluster_border": "#3d444d", "node_border": "#8c959f",
-        "hot_border": "#ffa657", "legend_fill": "#0d1117",
-    },
-}
 
 FONT = "Helvetica,Arial,sans-serif"
 # Streamlit's chart CSS draws every SVG text at ~9.6 px whatever the DOT says, so all text is sized
@@ -110,8 +91,10 @@ _TIER_RANK = {"online": 0, "nearline": 1, "offline": 2}
 
 _EDGE_STYLE = {"sync": "solid", "async": "dashed", "batch": "dotted"}
 
-_HARDWARE = {"cpu": "CPU", "gpu": "GPU", "managed": "managed", "none": ""}
-
+MAX_DETAILED_NODES = 150
+"""Largest view drawn one node per component. Graphviz lays out 150 components in about a second and
+300 in about six (1,000 never finish: "trouble in init_rank"), in the browser too; a bigger view is
+drawn collapsed, one node per tier and category with counts (:func:`group_key`)."""
 
 # --------------------------------------------------------------------------- views
 
@@ -225,47 +208,11 @@ def _esc(value: object, limit: int = 60) -> str:
     return _text(value, limit).replace("\\", "\\\\")
 
 
-# --------------------------------------------------------------------------- colours
-
-def utilization_fill(utilization: float | None, saturated: bool = False) -> str:
-    """Fill colour for a utilisation (0–1); saturated → red.
-
-    Examples
-    --------
-    >>> utilization_fill(0.1), utilization_fill(0.65), utilization_fill(0.99), utilization_fill(1.2, True)
-    ('#ffffe5', '#fec44f', '#fe9929', '#ff4d4d')
-    """
-    if saturated or (utilization is not None and utilization >= 1.0):
-        return SATURATED_FILL
-    u = 0.0 if utilization is None else max(0.0, utilization)
-    for upper, fill, _ in UTIL_SCALE:
-        if u < upper:
-            return fill
-    return UTIL_SCALE[-1][1]
-
-
-def _top_bottleneck(report: Report | None) -> str | None:
-    if report is None:
-        return None
-    for b in report.bottlenecks:
-        if b.component in report.components:
-            return b.component
-    return None
-
-
 # --------------------------------------------------------------------------- labels
 
-_STATUS_TEXT = {
-    "ok": "✓ ok", "hot": "▲ HOT", "saturated": "✖ SATURATED", "infeasible": "✖ INFEASIBLE",
-    "idle": "idle — no traffic", "external": "external",
-}
-
-
-_TOP_TEXT = {"ok": "slowest stage", "hot": "HOT", "saturated": "SATURATED", "infeasible": "INFEASIBLE"}
-
-
-def _size_text(c: ComponentReport) -> str:
-    hw = _HARDWARE.get(c.hardware, "")
+def size_text(c: ComponentReport) -> str:
+    """A node's size line: shards × replicas and hardware (``4 shards × 3 · GPU``), or what a source does."""
+    hw = HARDWARE_TEXT.get(c.hardware, "")
     if c.status == "external":
         return "sends the requests"
     if c.shards > 1:
@@ -275,7 +222,8 @@ def _size_text(c: ComponentReport) -> str:
     return f"{text} · {hw}" if hw else text
 
 
-def _metrics_text(c: ComponentReport) -> str:
+def metrics_text(c: ComponentReport) -> str:
+    """A node's numbers line: utilisation and p99 (``ρ 62% · p99 14 ms``)."""
     if c.status == "external":
         return "outside the system"
     if c.status == "idle":
@@ -294,7 +242,7 @@ def _node_label(title: str, subtitle: str, lines: list[tuple[str, bool]], font: 
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
 
 
-def _legend_label(theme: dict, colored: bool, report: Report | None) -> str:
+def _legend_label(theme: dict, colored: bool, report: Report | None, note: str = "") -> str:
     """The legend: one row of utilisation swatches, one row of marks and line styles (an HTML-like table)."""
     font = theme["font"]
     border = theme["node_border"]
@@ -308,8 +256,12 @@ def _legend_label(theme: dict, colored: bool, report: Report | None) -> str:
     rows = []
     if colored and report is not None:
         cells = [cell("<B>ρ</B>")] + [swatch(fill, html.escape(text)) for _, fill, text in UTIL_SCALE]
-        cells.append(swatch(SATURATED_FILL, "<B>SATURATED</B>", SATURATED_BORDER))
-        cells.append(swatch(NEUTRAL_FILL, "idle / source"))
+        seen = set()
+        for style in STATUS_STYLES.values():  # the statuses with a colour of their own
+            if style.legend and style.legend not in seen:
+                seen.add(style.legend)
+                text = f"<B>{html.escape(style.legend)}</B>" if style.bold else html.escape(style.legend)
+                cells.append(swatch(style.fill or PLAIN_FILL, text, style.border_color(theme)))
         rows.append("".join(cells))
         target = format_percent(report.target_utilization)
         marks = f"▲ HOT: ρ &gt; {target} target · ⚠ #1 bottleneck · blue outline: selected"
@@ -323,14 +275,16 @@ def _legend_label(theme: dict, colored: bool, report: Report | None) -> str:
         if colored and report.end_to_end is not None:
             styles += " · <B>bold</B>: critical path"
     rows.append(cell(styles, span))
+    if note:
+        rows.append(cell(html.escape(note), span))
     return (f'<<TABLE BORDER="1" COLOR="{theme["cluster_border"]}" STYLE="ROUNDED" CELLBORDER="0" CELLSPACING="2" '
             f'CELLPADDING="2">' + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>>")
 
 
 # --------------------------------------------------------------------------- the diagram
 
-def build_digraph(rp: ResolvedPattern, report: Report | None, view: str = "overview", selected: str | None = None,
-                  theme: str = "light", colored: bool = True, *, render_key: bool = False) -> graphviz.Digraph:
+def build_digraph(rp: ResolvedPattern, report: Report | None, options: DrawOptions = DrawOptions(), *,
+                  render_key: bool = False) -> graphviz.Digraph:
     """The pattern as a Graphviz digraph, coloured by a report.
 
     Parameters
@@ -339,15 +293,11 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, view: str = "overv
         The pattern (its graph gives nodes, edges and tiers).
     report : Report or None
         The analysis at the scenario shown. None draws the structure only (no numbers).
-    view : str
-        View id (``overview`` by default); an unknown id falls back to the overview.
-    selected : str, optional
-        Component id to outline (the row selected in the capacity table).
-    theme : {"light", "dark"}
-        Picks the colours of text, edges and clusters; node fills stay light with dark text.
-    colored : bool
-        False gives a neutral diagram: no utilisation colours, statuses, bottleneck
-        mark, critical path or selection; edges keep their traffic when a report is given.
+    options : DrawOptions
+        The view (an unknown id falls back to the overview), the selected component (outlined),
+        the theme (colours of text, edges and clusters; node fills stay light with dark text) and
+        ``colored`` (False gives a neutral diagram: no utilisation colours, statuses, bottleneck
+        mark, critical path or selection; edges keep their traffic when a report is given).
     render_key : bool
         For live pages: name the graph ``<pattern id>__<hash of its content>``. Streamlit draws
         DOT with d3-graphviz, which matches SVG elements to the previous render by the graph's
@@ -362,22 +312,34 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, view: str = "overv
     graphviz.Digraph
         Not rendered; ``str()`` or :func:`to_dot` gives the DOT source.
     """
-    th = THEMES.get(theme, THEMES["light"])
-    spec = view_spec(rp, view)
+    th = theme_colors(options.theme)
+    spec = view_spec(rp, options.view)
+    colored, selected = options.colored, options.selected
     shown = set(spec.components)
     G = rp.graph
     show_numbers = report is not None
     paint = colored and report is not None
-    top = _top_bottleneck(report) if paint else None
+    top = top_bottleneck(report) if paint else None
+
+    collapsed = len(spec.components) > MAX_DETAILED_NODES
+    note = (f"{len(spec.components)} components, more than {MAX_DETAILED_NODES} to draw one by one: each box is "
+            "every component of one category in one tier (worst status shown); arrows sum the connections "
+            "between them") if collapsed else ""
 
     g = graphviz.Digraph(name=rp.id, strict=False)
     g.attr("graph", rankdir=RANKDIR, bgcolor=th["background"], fontname=FONT, fontsize="10", fontcolor=th["font"],
            nodesep="0.22", ranksep="0.42", newrank="true", pad="0.15", outputorder="edgesfirst",
-           labelloc="b", labeljust="r", label=_legend_label(th, colored, report))
+           labelloc="b", labeljust="r", label=_legend_label(th, colored, report, note))
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="10", fontcolor=NODE_FONT,
            fillcolor="#ffffff", color=th["node_border"], penwidth="1.2", margin="0.07,0.03", width="1.3")
     g.attr("edge", fontname=FONT, fontsize="10", fontcolor=th["muted"], color=th["edge"], arrowsize="0.6",
            penwidth="1.2")
+
+    if collapsed:
+        _draw_groups(g, rp, report, spec, th, paint, selected)
+        if render_key:
+            g.name = f"{rp.id}__{hashlib.sha1(g.source.encode('utf-8')).hexdigest()[:10]}"
+        return g
 
     for tier, title in TIERS:
         members = [n for n in G.nodes if n in shown and G.nodes[n]["tier"] == tier]
@@ -426,7 +388,98 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, view: str = "overv
     return g
 
 
+def group_key(rp: ResolvedPattern, n: str) -> str:
+    """The node id of a component's group in a collapsed diagram: ``group__<tier>__<category>``.
+
+    Examples
+    --------
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
+    >>> group_key(load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml"), "ranker")
+    'group__online__ranking'
+    """
+    node = rp.graph.nodes[n]
+    return f"group__{node['tier']}__{node['category']}"
+
+
+def _draw_groups(g: graphviz.Digraph, rp: ResolvedPattern, report: Report | None, spec: ViewSpec, th: dict,
+                 paint: bool, selected: str | None) -> None:
+    """A collapsed diagram: one node per (tier, category) with its count and worst status, and one
+    edge per (group, group, kind) with the number of connections and their summed calls per second."""
+    G = rp.graph
+    shown = set(spec.components)
+    members: dict[str, list[str]] = {}
+    for n in spec.components:
+        members.setdefault(group_key(rp, n), []).append(n)
+    comps = report.components if report is not None else {}
+    top = top_bottleneck(report) if paint else None
+    for tier, title in TIERS:
+        keys = [k for k, ns in members.items() if G.nodes[ns[0]]["tier"] == tier]
+        if not keys:
+            continue
+        with g.subgraph(name=f"cluster_{tier}") as c:
+            c.attr(label=title, labeljust="l", labelloc="t", style="rounded,filled", fillcolor=th["cluster_fill"],
+                   color=th["cluster_border"], fontcolor=th["muted"], fontsize="10", margin="8")
+            for key in keys:
+                ns = members[key]
+                category = G.nodes[ns[0]]["category"]
+                lines: list[tuple[str, bool]] = [(f"{len(ns)} component{'s' if len(ns) != 1 else ''}", False)]
+                attrs = {"shape": SHAPES.get(category, "box"), "id": f"node_{key}",
+                         "class": f"group tier-{tier} category-{category}",
+                         "tooltip": _plain(_esc(", ".join(ns[:12]) + (f" and {len(ns) - 12} more" if len(ns) > 12 else ""), 200))}
+                if attrs["shape"] != "box":
+                    attrs["style"] = "filled"
+                reports = [comps[n] for n in ns if n in comps]
+                if paint and reports:
+                    worst_one = worst(reports)
+                    counts = {st: sum(cr.status == st for cr in reports) for st in ("saturated", "infeasible", "hot")}
+                    lines.append((html.escape(f"max ρ {format_percent(worst_one.utilization)}"), False))
+                    problems = " · ".join(f"{k} {status_style(st).label}" for st, k in counts.items() if k)
+                    if problems:
+                        lines.append((html.escape(problems), True))
+                    if top in ns:
+                        lines.append((html.escape(f"⚠ #1 bottleneck: {_text(top, 30)}"), True))
+                    fill, border, pen = node_look(worst_one.status, worst_one.utilization, worst_one.saturated, th)
+                    attrs.update(fillcolor=fill, color=border, penwidth=f"{pen:g}")
+                else:
+                    attrs.update(fillcolor=PLAIN_FILL, color=th["node_border"], penwidth="1.2")
+                if paint and selected in ns:
+                    attrs.update(color=SELECTED_BORDER, penwidth="4.5")
+                title = html.escape(f"{category.capitalize()} ×{len(ns)}", quote=True)
+                attrs["label"] = _node_label(title, "", lines, SUBTITLE_FONT)
+                c.node(key, **attrs)
+
+    edges_by_index = {e.index: e for e in report.edges} if report is not None else {}
+    bundles: dict[tuple[str, str, str], list] = {}
+    for u, v, k, data in sorted(G.edges(keys=True, data=True), key=lambda e: e[2]):
+        if u in shown and v in shown and group_key(rp, u) != group_key(rp, v):
+            bundles.setdefault((group_key(rp, u), group_key(rp, v), data["kind"]), []).append(edges_by_index.get(k))
+    for i, ((gu, gv, kind), found) in enumerate(bundles.items()):
+        parts = [f"{len(found)} connection{'s' if len(found) != 1 else ''}"]
+        known = [e for e in found if e is not None]
+        rate = sum(e.calls_per_s for e in known)
+        if rate > 0:
+            parts.append(format_rate(rate))
+        attrs = {"style": _EDGE_STYLE.get(kind, "solid"), "id": f"bundle_{i}", "label": _plain("\\n".join(parts))}
+        if _TIER_RANK.get(gv.split("__")[1], 0) < _TIER_RANK.get(gu.split("__")[1], 0):
+            attrs["constraint"] = "false"
+        if paint and any(e.on_critical_path for e in known):
+            attrs.update(penwidth="2.8", color=th["critical"], fontcolor=th["font"])
+        g.edge(gu, gv, **attrs)
+
+
+_STACKING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Stacking edges by pattern graph and view: they depend on nothing else, and a slider move redraws the same view."""
+
+
 def _stacking_edges(rp: ResolvedPattern, components: tuple[str, ...]) -> list[tuple[str, str]]:
+    """:func:`_stack` for a pattern and a view, computed once per pattern graph (a list of pairs)."""
+    held = _STACKING.setdefault(rp.graph, {})
+    if components not in held:
+        held[components] = _stack(rp, components)
+    return held[components]
+
+
+def _stack(rp: ResolvedPattern, components: tuple[str, ...]) -> list[tuple[str, str]]:
     """Invisible edges that put each tier's cluster below the one above (online, nearline, offline).
 
     Without them Graphviz places unconnected clusters side by side, which makes the diagram too wide
@@ -478,36 +531,27 @@ def _node_attrs(rp: ResolvedPattern, n: str, report: Report | None, th: dict, pa
     lines: list[tuple[str, bool]] = []
     c = report.components.get(n) if report is not None else None
     if show_numbers and c is not None:
-        lines.append((html.escape(_size_text(c)), False))
+        lines.append((html.escape(size_text(c)), False))
         if paint:
-            lines.append((html.escape(_metrics_text(c)), False))
-            status = _STATUS_TEXT.get(c.status, c.status)
+            lines.append((html.escape(metrics_text(c)), False))
+            look = status_style(c.status)
+            status = look.label
             if n == top:
-                status = "⚠ #1 " + _TOP_TEXT.get(c.status, c.status)
-            lines.append((html.escape(status), c.status in ("saturated", "infeasible", "hot") or n == top))
+                status = "⚠ #1 " + look.top_label
+            lines.append((html.escape(status), look.bold or n == top))
     attrs["label"] = _node_label(title, subtitle, lines, SUBTITLE_FONT)
 
     if paint and c is not None:
-        status = c.status
-        classes.append(f"status-{status}")
-        if status in ("external", "idle"):
-            fill, border, pen = NEUTRAL_FILL, th["node_border"], "1.2"
-        elif status == "infeasible":
-            fill, border, pen = INFEASIBLE_FILL, "#6a1b9a", "2.5"
-        else:
-            fill = utilization_fill(c.utilization, c.saturated)
-            border, pen = th["node_border"], "1.2"
-            if status == "hot":
-                border, pen = th["hot_border"], "2.2"
-            if c.saturated:
-                border, pen = SATURATED_BORDER, "4"
+        classes.append(f"status-{c.status}")
+        fill, border, pen_pt = node_look(c.status, c.utilization, c.saturated, th)
+        pen = f"{pen_pt:g}"
         if n == top:
             classes.append("bottleneck")
             pen = str(max(float(pen), 3.5) + 0.5)
         attrs.update(fillcolor=fill, color=border, penwidth=pen)
-        tooltip += f" — {status}, utilisation {format_percent(c.utilization)}"
+        tooltip += f" — {c.status}, utilisation {format_percent(c.utilization)}"
     else:
-        attrs.update(fillcolor="#ffffff", color=th["node_border"], penwidth="1.2")
+        attrs.update(fillcolor=PLAIN_FILL, color=th["node_border"], penwidth="1.2")
     if colored and selected == n:
         classes.append("selected")
         attrs.update(color=SELECTED_BORDER, penwidth="4.5")
@@ -516,7 +560,7 @@ def _node_attrs(rp: ResolvedPattern, n: str, report: Report | None, th: dict, pa
     return attrs
 
 
-def to_dot(rp: ResolvedPattern, report: Report | None, view: str = "overview", selected: str | None = None,
-           theme: str = "light", colored: bool = True, *, render_key: bool = False) -> str:
+def to_dot(rp: ResolvedPattern, report: Report | None, options: DrawOptions = DrawOptions(), *,
+           render_key: bool = False) -> str:
     """DOT source of :func:`build_digraph` (byte-for-byte stable for the same inputs)."""
-    return build_digraph(rp, report, view, selected, theme, colored, render_key=render_key).source
+    return build_digraph(rp, report, options, render_key=render_key).source

@@ -1,8 +1,9 @@
 """Mermaid flowcharts of a pattern at a scenario (GitHub, Obsidian, Notion, GitLab).
 
 The output is plain text that real Mermaid parses: every label is quoted
-(``id["…"]``) with quotes, ``#``, backticks and pipes as Mermaid entity codes
-and ``< > &`` HTML-escaped; node ids are sanitised to ``[A-Za-z0-9_]`` and never
+(``id["…"]``) with quotes, ``#``, ``%``, braces, backticks and pipes as Mermaid
+entity codes and ``< > &`` HTML-escaped (so a label can never hold a ``%%{init}%%``
+directive or a ``%%`` comment, which Mermaid reads before it parses the diagram); node ids are sanitised to ``[A-Za-z0-9_]`` and never
 a Mermaid keyword. Tiers become subgraphs, statuses become ``classDef`` styles
 and the critical path a ``linkStyle``. Output is deterministic for a given input.
 
@@ -10,6 +11,8 @@ Examples
 --------
 >>> mermaid_text('say "hi" <b>#1</b> | `x`')
 'say #quot;hi#quot; &lt;b&gt;#35;1&lt;/b&gt; #124; #96;x#96;'
+>>> mermaid_text("%%{init: {'theme':'dark'}}%%")
+"#37;#37;#123;init: #123;'theme':'dark'#125;#125;#37;#37;"
 >>> mermaid_id("end"), mermaid_id("Graph"), mermaid_id("9lives"), mermaid_id("a-b")
 ('end_', 'Graph_', 'n_9lives', 'a_b')
 """
@@ -21,6 +24,22 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from explorer.errors import ExportError
+from explorer.render.diagram import MAX_DETAILED_NODES, group_key, metrics_text, size_text, views
+from explorer.render.styles import (
+    NODE_FONT,
+    PLAIN_FILL,
+    SELECTED_BORDER,
+    STATUS_STYLES,
+    TIERS,
+    DrawOptions,
+    node_look,
+    status_style,
+    theme_colors,
+    top_bottleneck,
+    utilization_fill,
+    worst,
+)
+from explorer.units import compact, format_percent, format_rate
 
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import Report
@@ -40,9 +59,9 @@ BATCH_DASH = "2 4"
 _ARROWS = {"sync": "-->", "async": "-.->", "batch": "-.->"}
 _ID_BAD = re.compile(r"[^A-Za-z0-9_]")
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-_STATUS_TEXT = {"ok": "✓ ok", "hot": "▲ HOT", "saturated": "✖ SATURATED", "infeasible": "✖ INFEASIBLE",
-                "idle": "idle — no traffic", "external": "external"}
-_HARDWARE = {"cpu": "CPU", "gpu": "GPU", "managed": "managed", "none": ""}
+_ENTITIES = {"#": "#35;", "%": "#37;", '"': "#quot;", "`": "#96;", "|": "#124;", "{": "#123;", "}": "#125;",
+             "&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": "<br/>", "\t": " "}
+"""Characters Mermaid reads inside a quoted label, as the codes that show them as typed."""
 
 
 def mermaid_id(raw: str) -> str:
@@ -58,7 +77,8 @@ def mermaid_id(raw: str) -> str:
 def mermaid_text(text: str, max_len: int = 400) -> str:
     """Escape any text for a quoted Mermaid label (``"…"``); newlines become ``<br/>``.
 
-    ``#`` becomes ``#35;`` so that text which looks like an entity code shows as typed.
+    ``#`` becomes ``#35;`` so that text which looks like an entity code shows as typed; ``%``, ``{`` and
+    ``}`` become codes too, so no label can carry a ``%%{init: …}%%`` directive or a ``%%`` comment.
     Control and format characters (zero-width spaces, bidi controls) are dropped.
     """
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
@@ -66,40 +86,21 @@ def mermaid_text(text: str, max_len: int = 400) -> str:
         text = text[: max_len - 1] + "…"
     out: list[str] = []
     for ch in text:
-        if ch == "#":
-            out.append("#35;")
-        elif ch == '"':
-            out.append("#quot;")
-        elif ch == "`":
-            out.append("#96;")
-        elif ch == "|":
-            out.append("#124;")
-        elif ch == "&":
-            out.append("&amp;")
-        elif ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch == "\n":
-            out.append("<br/>")
-        elif ch == "\t":
-            out.append(" ")
-        elif unicodedata.category(ch) in _INVISIBLE:
-            continue
-        else:
+        code = _ENTITIES.get(ch)
+        if code is not None:
+            out.append(code)
+        elif unicodedata.category(ch) not in _INVISIBLE:
             out.append(ch)
     return "".join(out).strip() or " "
 
 
 def view_ids(rp: ResolvedPattern) -> list[str]:
     """The pattern's view ids, as the diagram offers them (overview first)."""
-    from explorer.render.diagram import views
     return [v.id for v in views(rp)]
 
 
 def view_title(rp: ResolvedPattern, view: str) -> str:
     """The title of a view (its id when unknown)."""
-    from explorer.render.diagram import views
     return next((v.title for v in views(rp) if v.id == view), view)
 
 
@@ -111,7 +112,6 @@ def view_nodes(rp: ResolvedPattern, view: str = "overview") -> list[str]:
     ExportError
         For an unknown view, naming the valid ones.
     """
-    from explorer.render.diagram import views
     specs = views(rp)
     for v in specs:
         if v.id == view:
@@ -136,34 +136,20 @@ def _unique_ids(raw_ids: list[str], reserved: set[str]) -> dict[str, str]:
 def node_text(rp: ResolvedPattern, n: str, c, colored: bool, top: bool = False) -> str:
     """A component's label as the diagram shows it: name, size, and (coloured) utilisation, p99 and status
     (⚠ on the top bottleneck)."""
-    from explorer.units import compact, format_ms, format_percent
     lines = [rp.graph.nodes[n]["label"]]
     if c is None:
         return lines[0]
-    if c.status == "external":
-        lines.append("sends the requests")
-    else:
-        size = (f"{compact(c.shards)} shards × {compact(c.replicas)}" if c.shards > 1
-                else f"{compact(c.replicas)} replica{'s' if c.replicas != 1 else ''}")
-        hw = _HARDWARE.get(c.hardware, "")
-        lines.append(f"{size} · {hw}" if hw else size)
+    lines.append(size_text(c))
     if colored:
-        if c.status == "external":
-            metrics = "outside the system"
-        elif c.status == "idle":
-            metrics = "ρ 0%"
-        else:
-            metrics = f"ρ {format_percent(c.utilization)} · p99 {'∞' if c.saturated else format_ms(c.p99_ms)}"
-        status = _STATUS_TEXT.get(c.status, c.status)
+        status = status_style(c.status).label
         if top:
             status = "⚠ " + status + (" · top" if c.status in ("ok", "hot") else "")
-        lines += [metrics, status]
+        lines += [metrics_text(c), status]
     return "\n".join(lines)
 
 
 def edge_text(rp: ResolvedPattern, report: Report | None, u: str, v: str, label: str, e) -> str:
     """An edge's label and its traffic (``20k/s × 500``), as the diagram shows them."""
-    from explorer.units import compact, format_rate
     parts = [label] if label else []
     if e is not None and report is not None:
         rate = e.calls_per_s
@@ -181,8 +167,7 @@ def _fill_class(fill: str) -> str:
     return "fill_" + fill.lstrip("#").lower()
 
 
-def to_mermaid(rp: ResolvedPattern, report: Report | None = None, view: str = "overview",
-               selected: str | None = None, theme: str = "light", colored: bool = True,
+def to_mermaid(rp: ResolvedPattern, report: Report | None = None, options: DrawOptions = DrawOptions(), *,
                direction: str = "LR") -> str:
     """A Mermaid ``flowchart`` of one view of a pattern, coloured like the diagram.
 
@@ -192,14 +177,12 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, view: str = "o
         The pattern (its graph gives components, tiers and connections).
     report : Report, optional
         The analysis at the scenario; without it the diagram has no numbers or colours.
-    view : str
-        A view id of the pattern (``overview``, ``serving``, ``offline`` or the pattern's own).
-    selected : str, optional
-        A component id to highlight.
-    theme : {"light", "dark"}
-        Colours of edges and tiers (node fills stay light with dark text, as in the diagram).
-    colored : bool
-        Colour components by utilisation and status and mark the critical path.
+    options : DrawOptions
+        The view (an unknown one raises :class:`ExportError`), the component to highlight, the theme
+        (colours of edges and tiers; node fills stay light with dark text, as in the diagram) and
+        whether to colour components by utilisation and status and mark the critical path.
+    direction : str
+        Mermaid flow direction (``LR`` by default).
 
     Examples
     --------
@@ -209,18 +192,20 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, view: str = "o
     >>> text.splitlines()[0], 'api["Recommendation API"]' in text
     ('flowchart LR', True)
     """
-    from explorer.render import diagram as dg
-    th = dg.THEMES.get(theme, dg.THEMES["light"])
+    th = theme_colors(options.theme)
+    colored, selected = options.colored, options.selected
     G = rp.graph
-    nodes = view_nodes(rp, view)
+    nodes = view_nodes(rp, options.view)
     in_view = set(nodes)
-    tiers = [(t, title) for t, title in dg.TIERS if any(G.nodes[n]["tier"] == t for n in nodes)]
+    tiers = [(t, title) for t, title in TIERS if any(G.nodes[n]["tier"] == t for n in nodes)]
     sub_ids = {t: f"tier_{t}" for t, _ in tiers}
     ids = _unique_ids(list(G.nodes), set(sub_ids.values()))
     comps = report.components if report is not None else {}
     edges_by_index = {e.index: e for e in report.edges} if report is not None else {}
     paint = colored and report is not None
-    top = dg._top_bottleneck(report) if paint else None
+    top = top_bottleneck(report) if paint else None
+    if len(nodes) > MAX_DETAILED_NODES:
+        return _collapsed(rp, report, nodes, tiers, sub_ids, th, paint, direction)
 
     lines = [f"flowchart {direction}"]
     for tier, title in tiers:
@@ -256,26 +241,24 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, view: str = "o
     for n in nodes:
         c = comps.get(n)
         if not paint or c is None:
-            add("plain", f"fill:#ffffff,stroke:{th['node_border']},color:{dg.NODE_FONT}", ids[n])
+            add("plain", f"fill:{PLAIN_FILL},stroke:{th['node_border']},color:{NODE_FONT}", ids[n])
             continue
         if c.status in ("external", "idle"):
-            add("neutral", f"fill:{dg.NEUTRAL_FILL},stroke:{th['node_border']},color:{dg.NODE_FONT}", ids[n])
-        elif c.status == "infeasible":
-            add("infeasible", f"fill:{dg.INFEASIBLE_FILL},stroke:#6a1b9a,stroke-width:2.5px,color:{dg.NODE_FONT}", ids[n])
-        elif c.saturated:
-            add("saturated", f"fill:{dg.SATURATED_FILL},stroke:{dg.SATURATED_BORDER},stroke-width:4px,"
-                f"color:{dg.NODE_FONT}", ids[n])
+            look = STATUS_STYLES[c.status]
+            add("neutral", f"fill:{look.fill},stroke:{look.border_color(th)},color:{NODE_FONT}", ids[n])
+        elif c.status == "infeasible" or c.saturated:
+            look = STATUS_STYLES["infeasible" if c.status == "infeasible" else "saturated"]
+            add(look.status, f"fill:{look.fill},stroke:{look.border_color(th)},stroke-width:{look.pen:g}px,"
+                f"color:{NODE_FONT}", ids[n])
         else:
-            fill = dg.utilization_fill(c.utilization, c.saturated)
-            add(_fill_class(fill), f"fill:{fill},color:{dg.NODE_FONT}", ids[n])
-            if c.status == "hot":
-                add("hot", f"stroke:{th['hot_border']},stroke-width:2.2px", ids[n])
-            else:
-                add("ok", f"stroke:{th['node_border']},stroke-width:1.2px", ids[n])
+            fill = utilization_fill(c.utilization, c.saturated)
+            add(_fill_class(fill), f"fill:{fill},color:{NODE_FONT}", ids[n])
+            look = status_style("hot" if c.status == "hot" else "ok")
+            add(look.status, f"stroke:{look.border_color(th)},stroke-width:{look.pen:g}px", ids[n])
     if top in in_view:
         add("bottleneck", "stroke-width:4px", ids[top])
     if colored and selected in in_view:
-        add("selected", f"stroke:{dg.SELECTED_BORDER},stroke-width:4.5px", ids[selected])
+        add("selected", f"stroke:{SELECTED_BORDER},stroke-width:4.5px", ids[selected])
     order = sorted(classes, key=lambda name: (
         ["plain", "neutral"].index(name) if name in ("plain", "neutral") else
         2 if name.startswith("fill_") else
@@ -288,4 +271,47 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, view: str = "o
         lines.append(f"  style {sub_ids[tier]} fill:{th['cluster_fill']},stroke:{th['cluster_border']},color:{th['muted']}")
     for style, links in link_styles.items():
         lines.append(f"  linkStyle {','.join(map(str, links))} {style}")
+    return "\n".join(lines) + "\n"
+
+
+def _collapsed(rp: ResolvedPattern, report: Report | None, nodes: list[str], tiers: list[tuple[str, str]],
+               sub_ids: dict[str, str], th: dict[str, str], paint: bool, direction: str) -> str:
+    """A view too big to draw one by one (as the DOT diagram does): one node per tier and category with
+    its count and worst status, one arrow per pair of groups and kind with the number of connections."""
+    G = rp.graph
+    in_view = set(nodes)
+    members: dict[str, list[str]] = {}
+    for n in nodes:
+        members.setdefault(group_key(rp, n), []).append(n)
+    ids = _unique_ids(list(members), set(sub_ids.values()))
+    comps = report.components if report is not None else {}
+    lines = [f"flowchart {direction}"]
+    styles: list[str] = []
+    for tier, title in tiers:
+        lines.append(f'  subgraph {sub_ids[tier]}["{mermaid_text(title)}"]')
+        lines.append(f"    direction {direction}")
+        for key, ns in members.items():
+            if G.nodes[ns[0]]["tier"] != tier:
+                continue
+            text = [f"{G.nodes[ns[0]]['category'].capitalize()} ×{len(ns)}", f"{len(ns)} components"]
+            reports = [comps[n] for n in ns if n in comps]
+            fill, border, pen = PLAIN_FILL, th["node_border"], 1.2
+            if paint and reports:
+                worst_one = worst(reports)
+                text.append(f"max ρ {format_percent(worst_one.utilization)} · worst {status_style(worst_one.status).label}")
+                fill, border, pen = node_look(worst_one.status, worst_one.utilization, worst_one.saturated, th)
+            lines.append(f'    {ids[key]}["{mermaid_text(chr(10).join(text))}"]')
+            styles.append(f"  style {ids[key]} fill:{fill},stroke:{border},stroke-width:{pen:g}px,color:{NODE_FONT}")
+        lines.append("  end")
+    bundles: dict[tuple[str, str, str], int] = {}
+    for u, v, _k, data in sorted(G.edges(keys=True, data=True), key=lambda e: e[2]):
+        if u in in_view and v in in_view and group_key(rp, u) != group_key(rp, v):
+            key = (group_key(rp, u), group_key(rp, v), data["kind"])
+            bundles[key] = bundles.get(key, 0) + 1
+    for (gu, gv, kind), count in bundles.items():
+        text = f"{count} connection{'s' if count != 1 else ''}"
+        lines.append(f'  {ids[gu]} {_ARROWS.get(kind, "-->")}|"{mermaid_text(text)}"| {ids[gv]}')
+    lines += styles
+    for tier, _ in tiers:
+        lines.append(f"  style {sub_ids[tier]} fill:{th['cluster_fill']},stroke:{th['cluster_border']},color:{th['muted']}")
     return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ from explorer.engine.sweep import Sweep, sweep, traffic_parameter
 from explorer.errors import ExplorerError, ScenarioError
 from explorer.model.loader import ResolvedPattern
 from explorer.model.scenario import MODES, check_values, from_query
-from explorer.units import compact, fmt, format_gb, format_ms, format_percent, format_usd
+from explorer.units import compact, fmt, format_gb, format_ms, format_percent, format_usd, number_text
 
 SIDES = ("a", "b")
 
@@ -159,13 +159,8 @@ def to_query(a: Side, b: Side, preset: str | None = None) -> dict[str, str]:
             q[f"{name}_mode"] = side.mode
     for name, side in zip(SIDES, (a, b), strict=True):
         for k, v in sorted(side.values.items()):
-            q[f"{name}.{k}"] = _num(v)
+            q[f"{name}.{k}"] = number_text(v)
     return q
-
-
-def _num(v: float) -> str:
-    v = float(v)
-    return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
 
 def matches_preset(preset: Preset, a: Side, b: Side, load: Callable[[str], ResolvedPattern]) -> bool:

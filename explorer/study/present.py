@@ -17,6 +17,8 @@ from explorer.model.library import Entry, entries, user_dir
 from explorer.model.loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths
 from explorer.model.pattern import Parameter
 from explorer.model.scenario import MODES, from_query
+from explorer.render.styles import STATUS_STYLES
+from explorer.render.text import verdict
 from explorer.units import (
     compact,
     format_gb,
@@ -27,6 +29,7 @@ from explorer.units import (
     format_usd,
     linear_step,
     log_options,
+    number_text,
 )
 
 DEFAULT_PATTERN = "two_stage_recommender"
@@ -38,8 +41,7 @@ ROLE_TITLES = {"traffic": "Traffic", "latency": "Targets", "utilization": "Targe
                "model": "Model", "other": "Other"}
 ROLE_ORDER = ("traffic", "latency", "utilization", "data", "model", "other")
 
-STATUS_BADGE = {"saturated": "🟥 SATURATED", "infeasible": "🟪 infeasible", "hot": "🟧 hot", "ok": "🟩 ok",
-                "idle": "⬜ idle", "external": "⚪ external"}
+STATUS_BADGE = {status: style.badge for status, style in STATUS_STYLES.items()}
 
 
 # --------------------------------------------------------------------------- the library
@@ -232,19 +234,6 @@ def read_query(rp: ResolvedPattern, query: Mapping[str, object]) -> PageState:
     return PageState(rp.id, values, mode, view, selected, notices)
 
 
-def number_text(value: float, integer: bool = False) -> str:
-    """A number for a URL: exact and short (``20000``, ``0.6``, ``1e+10``).
-
-    Examples
-    --------
-    >>> number_text(20000.0, True), number_text(0.6), number_text(1e10, True), number_text(0.1 + 0.2)
-    ('20000', '0.6', '10000000000', '0.30000000000000004')
-    """
-    if integer or (float(value).is_integer() and abs(value) < 1e15):
-        return str(int(round(value)))
-    return repr(float(value))
-
-
 def write_query(rp: ResolvedPattern, state: PageState) -> dict[str, str]:
     """The query parameters that reopen ``state`` (every parameter is written, so links survive new defaults)."""
     out = {"pattern": state.pattern}
@@ -291,9 +280,8 @@ def headline(report: Report) -> list[Metric]:
             diff = -(e.margin_ms or 0.0)
             sign = "+" if diff > 0 else "-"
             delta = f"{sign}{format_ms(abs(diff))} vs the {format_ms(e.target_ms)} target"
-            verdict = "meets" if e.meets_target else "misses"
             out.append(Metric("p99", f"End-to-end p{pct}", format_ms(value), delta, "inverse",
-                              f"The composed p{pct} {verdict} the target (mean {format_ms(e.mean_ms)}).", refs))
+                              f"The composed p{pct} {verdict(e)} the target (mean {format_ms(e.mean_ms)}).", refs))
         entry = report.components.get(e.entry)
         qps = entry.calls_per_s if entry else 0.0
         out.append(Metric("qps", "Peak QPS", f"{compact(qps)} req/s", None, "normal",
