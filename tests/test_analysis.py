@@ -73,7 +73,7 @@ def test_two_stage_defaults_are_healthy():
     r = analyse(TWO_STAGE)
     assert r.healthy, [(c.id, c.status) for c in r.components.values()]
     assert r.end_to_end.meets_target
-    assert r.totals.gpu_replicas == 48
+    assert r.totals.gpu_replicas == 96  # one server per GPU: the two model instances share it (defect 1)
 
 
 def test_traffic_propagates_through_fanout():
