@@ -258,8 +258,8 @@ def test_a_request_path_deeper_than_the_recursion_limit():
 
 def test_traffic_streams_are_independent_of_the_request_rate():
     rp = load_pattern(ARCHITECTURES_DIR / "news_feed.yaml")
-    a = analyse(rp, {"peak_qps": 50_000})
-    b = analyse(rp, {"peak_qps": 200_000})
+    a = analyse(rp, {"dau": 700_000_000})
+    b = analyse(rp, {"dau": 3_000_000_000})
     posts = rp.defaults()["posts_per_day"] / 86400 * 3
     assert a.components["fanout"].calls_per_s == pytest.approx(posts)
     assert b.components["fanout"].calls_per_s == pytest.approx(posts)

@@ -141,3 +141,55 @@ def _all_finite(obj) -> None:
 def test_no_nan_or_inf_across_the_ranges(mode, dau, vectors):
     r = analyse(_wired(), {"dau": dau, "vectors": vectors}, mode)
     _all_finite(r.to_dict())
+
+
+# --------------------------------------------------------------------------- the five demonstrations
+
+def _builtin(name: str):
+    from explorer.model.loader import ARCHITECTURES_DIR, load_pattern
+    return load_pattern(ARCHITECTURES_DIR / f"{name}.yaml")
+
+
+def test_news_feed_peak_qps_comes_from_dau():
+    rp = _builtin("news_feed")
+    assert "peak_qps" not in {q.name for q in rp.pattern.parameters}
+    r = analyse(rp, {"dau": 1e9, "feed_loads_per_user": 4})
+    assert r.components["api"].calls_per_s == pytest.approx(1e9 * 4 / 86_400 * 3, rel=1e-12)
+    assert r.figure("ml.traffic.peak_qps").value == pytest.approx(138_888.888889, rel=1e-9)
+
+
+def test_ann_index_memory_sets_shards_and_top_k_sets_service():
+    rp = _builtin("ann_index_sharding")
+    r = analyse(rp, {"num_vectors": 1e9, "embedding_dim": 128, "hnsw_m": 32})
+    # HNSW: 128 × 4 + 2 × 32 × 4 = 768 B per vector → 768 GB over 128 GB × 0.7 nodes → ⌈8.57⌉ = 9 shards
+    assert r.figure("ml.index:ann.total_gb").value == pytest.approx(768.0, rel=1e-9)
+    assert r.components["ann"].shards == 9
+    small, large = (analyse(rp, {"top_k": k}).components["ann"].service_ms for k in (10, 5000))
+    assert large > 100 * small
+
+
+def test_continual_learning_cadence_moves_model_age():
+    rp = _builtin("continual_learning")
+    fast, slow = (analyse(rp, {"retrain_every_hours": h}) for h in (0.25, 168))
+    assert fast.figure("ml.training.model_age_mean_hours").value < 1
+    assert slow.figure("ml.training.model_age_mean_hours").value > 84
+    assert "ml: training" in {i.name for i in fast.totals.figures["cost_usd_month"].inputs}
+
+
+def test_batch_vs_online_refresh_moves_staleness_and_cost():
+    rp = _builtin("batch_vs_online_prediction")
+    hourly, weekly = (analyse(rp, {"refresh_hours": h}) for h in (1, 168))
+    assert hourly.figure("ml.precompute.staleness_mean_hours").value < 1
+    assert weekly.figure("ml.precompute.staleness_mean_hours").value > 84
+    assert hourly.figure("ml.precompute.cost_usd_month").value > weekly.figure("ml.precompute.cost_usd_month").value
+    assert [p.refresh_hours for p in hourly.staleness_curve] == sorted(p.refresh_hours for p in hourly.staleness_curve)
+    assert hourly.figure("ml.precompute.coverage").value == pytest.approx(0.95)
+
+
+def test_gpu_model_parameters_split_the_model_over_gpus():
+    rp = _builtin("gpu_model_serving")
+    small, huge = (analyse(rp, {"model_parameters": p}) for p in (1e6, 1e11))
+    assert small.figure("ml.model:gpu_ranker.shards").value == 1
+    # 1e11 × 2 B = 200 GB over 24 GB × 0.9 → ⌈9.26⌉ = 10 GPUs per replica
+    assert huge.figure("ml.model:gpu_ranker.shards").value == 10
+    assert huge.components["gpu_ranker"].nodes == 10 * small.components["gpu_ranker"].nodes

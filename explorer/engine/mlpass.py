@@ -128,6 +128,7 @@ def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic):
                              ev(t.deploy_hours, f"{where}.deploy_hours"), run.cost_usd,
                              ev(t.label_delay_hours, f"{where}.label_delay_hours"))
         F = {**data.figures, **run.figures, **cadence.figures}
+        F["cost_usd"] = dataclasses.replace(F["cost_usd"], note=f"Price: GPU catalog {t.gpu}: {gpu.source}")
         sections.append(MLSection(key="training", title="Training and retraining", component=None, figures=F))
         costs["training"] = cadence.cost_usd_month
     if ml.precompute is not None:
@@ -186,5 +187,6 @@ def with_ml_costs(totals: Totals, costs: Mapping[str, float]) -> Totals:
                     "Σ component cost per month + Σ ML blocks' cost per month (training, batch path, logs, drift)",
                     base.inputs + tuple(Input(f"ml: {name}", usd, "USD") for name, usd in costs.items()),
                     note="ML blocks' costs come from the ML sections (training runs, precompute workers and KV "
-                         "store, log storage, drift checks); they are not components, so they add here.")
+                         "store, log storage, drift checks); they are not components, so they add here (a pattern that also draws the same job as a "
+                         "component would count it twice: model it in one place).")
     return dataclasses.replace(totals, cost_usd_month=money, figures={**totals.figures, "cost_usd_month": figure})
