@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from explorer.engine.analysis import HOURS_PER_MONTH, USABLE_MEMORY_FRACTION, analyse
-from explorer.engine.report import ComponentReport, Figure, Report
 from explorer.engine.ml import traffic_from_users
+from explorer.engine.report import ComponentReport, Figure, Report
 from explorer.errors import ExplorerError, ScenarioError
 from explorer.model.expressions import evaluate
 from explorer.model.loader import ResolvedPattern
