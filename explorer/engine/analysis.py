@@ -95,6 +95,6 @@ def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str, deadline: D
     return Report(pattern_id=p.id, title=p.title, mode=mode, values=vals, units={q.name: q.unit for q in p.parameters},
                   target_utilization=u_target, components=comps, edges=edges, end_to_end=e2e,
                   batch_jobs=batch_jobs(rp, comps, tr), bottlenecks=bottlenecks(comps, e2e, u_target),
-                  totals=with_ml_costs(totals(comps), ml.costs_usd_month), warnings=warnings(rp, comps, tr, rpath),
+                  totals=with_ml_costs(totals(comps), ml.costs_usd_month), warnings=warnings(rp, comps, tr, rpath) + list(ml.warnings),
                   ml=list(ml.sections),
                   staleness_curve=list(ml.staleness_curve) if ml.staleness_curve is not None else None)

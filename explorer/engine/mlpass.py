@@ -52,12 +52,16 @@ class MLResult:
     staleness_curve: tuple[CurvePoint, ...] | None
     costs_usd_month: Mapping[str, float]
     """Monthly cost by block (``training``, ``precompute``, ``logging``, ``drift``)."""
+    warnings: tuple[str, ...] = ()
+    """Plain sentences: a model split over GPUs, a retrain longer than its cadence, a batch job longer than its
+    refresh interval."""
 
 
 def ml_pass(rp: ResolvedPattern, tr: Traffic, comps: Mapping[str, ComponentReport],
             values: Mapping[str, float]) -> MLResult:
     """Every ML section of a pattern at a scenario (an empty result when it declares no ML block)."""
     sections: list[MLSection] = []
+    notes: list[str] = []
     if tr.request.users is not None:
         sections.append(MLSection(key="traffic", title="Traffic from daily users", component=None,
                                   figures=dict(tr.request.users.figures)))
@@ -65,11 +69,15 @@ def ml_pass(rp: ResolvedPattern, tr: Traffic, comps: Mapping[str, ComponentRepor
         ml = tr.specs[c.id].ml
         if ml is not None:
             sections.extend(_component_sections(tr, comps[c.id], ml))
+            if ml.model is not None and not ml.model.fits:
+                notes.append(f"{c.id}: the model ({ml.model.total_gb:.3g} GB) does not fit one node's usable "
+                             f"memory ({ml.model.usable_gb:.3g} GB); each replica spans {ml.model.shards} of them "
+                             "(model-parallel), or quantise it (fp16, int8)")
     curve, costs = None, {}
     if rp.pattern.ml is not None:
-        blocks, curve, costs = _pattern_sections(rp.pattern.ml, Evaluator(rp.file, values), tr)
+        blocks, curve, costs = _pattern_sections(rp.pattern.ml, Evaluator(rp.file, values), tr, notes)
         sections.extend(blocks)
-    return MLResult(sections=tuple(sections), staleness_curve=curve, costs_usd_month=costs)
+    return MLResult(sections=tuple(sections), staleness_curve=curve, costs_usd_month=costs, warnings=tuple(notes))
 
 
 def _component_sections(tr: Traffic, cr: ComponentReport, ml) -> list[MLSection]:
@@ -107,7 +115,7 @@ def _component_sections(tr: Traffic, cr: ComponentReport, ml) -> list[MLSection]
     return out
 
 
-def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic):
+def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic, notes: list[str]):
     sections: list[MLSection] = []
     costs: dict[str, float] = {}
     curve = None
@@ -131,6 +139,10 @@ def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic):
         F["cost_usd"] = dataclasses.replace(F["cost_usd"], note=f"Price: GPU catalog {t.gpu}: {gpu.source}")
         sections.append(MLSection(key="training", title="Training and retraining", component=None, figures=F))
         costs["training"] = cadence.cost_usd_month
+        if cadence.overlapping:
+            notes.append(f"training: a run takes {run.wall_clock_hours:.3g} h, longer than the retraining cadence "
+                         "of {:.3g} h; runs would overlap (more GPUs per run, or retrain less often)".format(
+                             ev(t.every_hours, f"{where}.every_hours")))
     if ml.precompute is not None:
         p = ml.precompute
         where = "ml.precompute"
@@ -147,6 +159,9 @@ def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic):
         sections.append(MLSection(key="precompute", title="Precomputed (batch) predictions", component=None,
                                   figures=dict(batch.figures)))
         costs["precompute"] = batch.cost_usd_month
+        if not batch.fits_interval:
+            notes.append(f"precompute: the job takes {batch.job_hours:.3g} h, longer than its refresh interval; jobs "
+                         "run back to back and staleness follows the job, not the interval (add workers)")
         curve = tuple(CurvePoint(refresh_hours=q.refresh_hours, staleness_mean_hours=q.staleness_mean_hours,
                                  staleness_max_hours=q.staleness_max_hours, cost_usd_month=q.cost_usd_month,
                                  fits_interval=q.fits_interval)

@@ -407,6 +407,9 @@ def _component_ml(rp: ResolvedPattern, c, ev: Evaluator, picked: dict[str, float
     if c.model is not None:
         m = c.model
         batch = gpu.max_batch_items if gpu is not None else 1
+        if picked["memory_gb"] <= 0:
+            raise ScenarioError(f"{rp.file}: {where}.model: type {c.type!r} declares no memory per node to hold "
+                                "the model (give overrides.memory_gb)")
         model = model_memory(ev(m.parameters, f"{where}.model.parameters"), m.precision,
                              ev(m.activation_mb_per_item, f"{where}.model.activation_mb_per_item"), batch,
                              picked["memory_gb"])
