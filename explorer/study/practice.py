@@ -176,7 +176,8 @@ def _clamp(q: Parameter, x: float) -> float:
 
 
 def traffic_parameter(rp: ResolvedPattern) -> Parameter | None:
-    """The parameter that drives traffic: the one named in ``request.peak_qps``, else the first ``traffic`` role."""
+    """The parameter that drives traffic: the one named in ``request.peak_qps`` (or ``request.users.dau``), else the
+    first ``traffic`` role."""
     params = {q.name: q for q in rp.pattern.parameters}
     req = rp.pattern.request
     driver = (req.peak_qps if req.peak_qps is not None else req.users.dau) if req is not None else None
