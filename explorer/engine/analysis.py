@@ -11,7 +11,9 @@ function from the previous passes' frozen results to its own:
   (after :func:`~explorer.engine.latency.budgets` gave each request-path stage its share of the target);
 * :mod:`~explorer.engine.latency` — end-to-end composition and the critical path;
 * :mod:`~explorer.engine.cost` — memory, storage, network, cost, the component reports and the totals;
-* :mod:`~explorer.engine.bottlenecks` — batch jobs, ranked problems with advice, warnings.
+* :mod:`~explorer.engine.bottlenecks` — batch jobs, ranked problems with advice, warnings;
+* :mod:`~explorer.engine.mlpass` — the ML blocks' figures (``Report.ml``), the staleness curve, and their
+  monthly costs added to the totals.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from explorer.engine.constants import (
 )
 from explorer.engine.cost import cost, totals
 from explorer.engine.latency import budgets, latency
+from explorer.engine.mlpass import ml_pass, with_ml_costs
 from explorer.engine.report import EdgeReport, Report, gc_paused
 from explorer.engine.sizing import sizing
 from explorer.engine.traffic import traffic
@@ -88,7 +91,10 @@ def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str, deadline: D
              for i, cn in enumerate(p.connections)]
     e2e = lat.end_to_end if lat is not None else None
     u_target = tr.request.target_utilization
+    ml = ml_pass(rp, tr, comps, vals)
     return Report(pattern_id=p.id, title=p.title, mode=mode, values=vals, units={q.name: q.unit for q in p.parameters},
                   target_utilization=u_target, components=comps, edges=edges, end_to_end=e2e,
                   batch_jobs=batch_jobs(rp, comps, tr), bottlenecks=bottlenecks(comps, e2e, u_target),
-                  totals=totals(comps), warnings=warnings(rp, comps, tr, rpath))
+                  totals=with_ml_costs(totals(comps), ml.costs_usd_month), warnings=warnings(rp, comps, tr, rpath) + list(ml.warnings),
+                  ml=list(ml.sections),
+                  staleness_curve=list(ml.staleness_curve) if ml.staleness_curve is not None else None)

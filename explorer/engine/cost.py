@@ -47,7 +47,7 @@ def component_costs(z: Sized, tr: Traffic) -> Costs:
         return Costs(nodes=0, memory_gb=0.0, storage_gb=0.0, network_mb_s=0.0, network=(), hours=HOURS_PER_MONTH,
                      duty=(), cost_usd_month=0.0)
     s = z.spec
-    nodes = z.shards * z.replicas
+    nodes = z.shards * z.replicas * s.gpus_per_replica
     memory_gb = s.data_gb * z.replicas if z.data_in == "memory" else 0.0
     storage_gb = 0.0 if z.data_in == "memory" else s.data_gb * s.replication
     net_terms = tr.network.get(z.id, ())
@@ -97,8 +97,12 @@ def component_figures(z: Sized, k: Costs) -> dict[str, Figure]:
         F["storage_gb"] = Figure("storage_gb", "Storage", k.storage_gb, "GB", "data × replication",
                                  (Input("data", s.data_gb, "GB"), Input("replication", s.replication, "")))
     F["network_mb_s"] = Figure("network_mb_s", "Network in", k.network_mb_s, "MB/s",
-                               "Σ incoming calls/s × payload bytes ÷ 10⁶",
-                               tuple(Input(f"from {src}", r, f"calls/s × {fmt(b)} B") for src, r, b in k.network[:12]))
+                               "Σ incoming calls/s × bytes per call ÷ 10⁶, bytes per call = envelope + items × "
+                               "bytes per item",
+                               tuple(Input(f"from {src}", r, f"calls/s × {fmt(b)} B") for src, r, b in k.network[:12]),
+                               note="envelope (payload_bytes) defaults to 1,000 B: assumption, a request and "
+                                    "response with headers and ids; connections without bytes_per_item send the "
+                                    "envelope alone")
     duty_note = ""
     if k.duty:
         share = min(1.0, sum(f for _, f in k.duty))
@@ -111,8 +115,10 @@ def component_figures(z: Sized, k: Costs) -> dict[str, Figure]:
                                   Input("storage", k.storage_gb, "GB"),
                                   Input("storage price", s.storage_usd_per_gb_month, "USD/GB-month")),
                                  note=f"price: {s.sources.get('cost_usd_per_hour', '')}.{duty_note}")
-    F["nodes"] = Figure("nodes", "Nodes", k.nodes, "", "shards × replicas per shard",
-                        (Input("shards", z.shards, ""), Input("replicas", z.replicas, "")))
+    F["nodes"] = Figure("nodes", "Nodes", k.nodes, "", "shards × replicas per shard × GPUs per replica",
+                        (Input("shards", z.shards, ""), Input("replicas", z.replicas, ""),
+                         Input("GPUs per replica", s.gpus_per_replica, "")),
+                        note="GPUs per replica > 1 when the model does not fit one GPU (model-parallel shards)")
     F["status"] = status_figure(z)
     return F
 

@@ -277,6 +277,30 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
+class MLSection:
+    """One group of ML figures (traffic from users, a GPU server, an index, training, precompute…).
+
+    ``component`` names the component the figures are about, or is None for pattern-level blocks.
+    """
+
+    key: str
+    title: str
+    component: str | None
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    """One refresh interval of the batch path: staleness and monthly cost (the cost-vs-staleness chart)."""
+
+    refresh_hours: float
+    staleness_mean_hours: float
+    staleness_max_hours: float
+    cost_usd_month: float
+    fits_interval: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The whole analysis of one pattern in one scenario."""
 
@@ -293,6 +317,12 @@ class Report:
     bottlenecks: list[Bottleneck]
     totals: Totals
     warnings: list[str] = field(default_factory=list)
+    ml: list[MLSection] = field(default_factory=list)
+    """ML figures in display order: ``traffic`` (from users), per component (``gpu:<id>``, ``index:<id>``), then
+    the pattern's blocks (``training``, ``precompute``, ``ranker_features``, ``streaming_features``, ``logging``,
+    ``drift``)."""
+    staleness_curve: list[CurvePoint] | None = None
+    """Cost against staleness across refresh intervals when ``ml.precompute`` is declared."""
 
     @property
     def healthy(self) -> bool:
@@ -302,8 +332,11 @@ class Report:
         return comps_ok and e2e_ok and all(j.fits_window for j in self.batch_jobs)
 
     def figure(self, ref: str) -> Figure:
-        """Look up a figure by ``component_id.key``, ``end_to_end.key`` or ``totals.key``."""
+        """Look up a figure by ``component_id.key``, ``end_to_end.key``, ``totals.key`` or ``ml.section.key``."""
         owner, _, key = ref.partition(".")
+        if owner == "ml":
+            section, _, name = key.rpartition(".")
+            return next(s for s in self.ml if s.key == section).figures[name]
         if owner == "end_to_end" and self.end_to_end:
             return self.end_to_end.figures[key]
         if owner == "totals":
@@ -391,5 +424,5 @@ def _clean(obj: Any) -> Any:
 _FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in fields(cls))
     for cls in (Input, Figure, ComponentReport, EdgeReport, Stage, EndToEnd, Bottleneck, BatchJobReport, Totals,
-                Report)
+                MLSection, CurvePoint, Report)
 }

@@ -169,6 +169,8 @@ def _traffic_figures(s: Spec, lam: float, items_s: float, ipc: float, service: f
 
 def _shards(s: Spec, data_in: str) -> int:
     """data → memory → shards (in-memory data split so each node's usable memory holds its part)."""
+    if s.fixed_shards is not None:
+        return s.fixed_shards
     usable = s.memory_gb * USABLE_MEMORY_FRACTION
     if s.data_gb > 0 and data_in == "memory" and usable > 0:
         return max(1, math.ceil(s.data_gb / usable - 1e-9))
@@ -176,6 +178,10 @@ def _shards(s: Spec, data_in: str) -> int:
 
 
 def _shards_figure(s: Spec, data_in: str, shards: int) -> Figure:
+    if s.fixed_shards is not None and s.ml is not None and s.ml.index_shards is not None:
+        f = s.ml.index_shards.figures["shards"]
+        return Figure("shards", "Shards", shards, "", f.formula, f.inputs,
+                      note=f"the {s.ml.index.index_type} index's memory by type (ML section), not data. {f.note}".strip())
     if s.data_gb > 0 and data_in == "memory" and s.memory_gb * USABLE_MEMORY_FRACTION > 0:
         return Figure("shards", "Shards", shards, "", "shards = ⌈data ÷ (memory per node × usable fraction)⌉",
                       (Input("data", s.data_gb, "GB"), Input("memory per node", s.memory_gb, "GB"),

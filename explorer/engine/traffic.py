@@ -16,6 +16,20 @@ from dataclasses import dataclass
 import networkx as nx
 
 from explorer.engine.constants import DEFAULT_UTILIZATION
+from explorer.engine.ml import (
+    GPUS,
+    brute_force_scan,
+    index_memory,
+    model_memory,
+    query_cost,
+    ranker_feature_payload,
+    shards_for,
+    traffic_from_users,
+)
+from explorer.engine.ml.ann import IndexMemory, QueryCost, ScanCost, Shards
+from explorer.engine.ml.features import FeaturePayload
+from explorer.engine.ml.gpu import GpuSpec, ModelMemory
+from explorer.engine.ml.traffic import Traffic as UserTraffic
 from explorer.errors import ExpressionError, ScenarioError
 from explorer.model.expressions import evaluate
 from explorer.model.graph import propagation_order
@@ -37,6 +51,30 @@ class Term:
 
 
 @dataclass(frozen=True, slots=True)
+class GpuServing:
+    """A GPU component's evaluated ``gpu`` block."""
+
+    kind: str
+    gpu: GpuSpec
+    launch_ms: float
+    max_batch_items: int
+    max_wait_ms: float
+    instances_per_gpu: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentML:
+    """What the ML calculators said about one component (its ``gpu``, ``model`` and ``index`` blocks)."""
+
+    gpu: GpuServing | None = None
+    model: ModelMemory | None = None
+    index: IndexMemory | None = None
+    index_shards: Shards | None = None
+    query: QueryCost | None = None
+    scan: ScanCost | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Spec:
     """Evaluated numbers of one component."""
 
@@ -52,6 +90,12 @@ class Spec:
     replicas: int
     budget_ms: float | None
     sources: Mapping[str, str]
+    gpus_per_replica: int = 1
+    """GPUs one replica spans (model-parallel shards when the model does not fit one GPU)."""
+    fixed_shards: int | None = None
+    """Shards set by an ML block (an ANN index's memory) instead of ``data``."""
+    ml: ComponentML | None = None
+    """The component's ML blocks, evaluated (None without ``gpu``, ``model`` or ``index``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +118,8 @@ class Request:
     target_utilization: float
     rtt_ms: float
     rtt_source: str
+    users: UserTraffic | None = None
+    """Peak QPS from daily active users (``request.users``), with its figures; None when QPS is declared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +146,10 @@ class Traffic:
     job_reach: Mapping[str, tuple[str, ...]]
     """Components each batch job reaches over batch connections, in propagation order."""
     network: Mapping[str, tuple[tuple[str, float, float], ...]]
-    """Incoming (source, calls/s, payload bytes) of each component."""
+    """Incoming (source, calls/s, bytes per call) of each component; bytes per call = envelope + items × bytes
+    per item."""
+    features: FeaturePayload | None = None
+    """Feature bytes sent to the ranker per request (``ml.ranker_features``); also in the ranker's network in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,22 +225,54 @@ def traffic(rp: ResolvedPattern, values: Mapping[str, float]) -> Traffic:
     network: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
     for i, cn in enumerate(p.connections):
         if edge_rate[i] > 0:
-            network[cn.target].append((cn.source, edge_rate[i], ev(cn.payload_bytes, f"connections[{i}].payload_bytes")))
+            network[cn.target].append((cn.source, edge_rate[i], _bytes_per_call(ev, cn, i, edge_items[i])))
+    features = _ranker_features(rp, ev, request.qps)
+    if features is not None:
+        network[p.ml.ranker_features.ranker].append(("ranker features", request.qps, features.bytes_per_request))
     return Traffic(
         request=request, specs=specs, calls_per_s=calls, items_per_s=items, terms=terms,
         edge_rate=tuple(edge_rate), edge_calls=edge_calls, edge_items=edge_items, first_items=first_items,
         always_on=frozenset(always_on),
         duty={c: tuple(d) for c, d in duty.items() if c not in always_on},
-        job_rates=job_rates, job_reach=job_reach, network={c: tuple(n) for c, n in network.items()})
+        job_rates=job_rates, job_reach=job_reach, network={c: tuple(n) for c, n in network.items()},
+        features=features)
+
+
+def _bytes_per_call(ev: Evaluator, cn: Connection, i: int, items: float) -> float:
+    """Envelope bytes + items × bytes per item (the envelope alone when the connection gives no size per item)."""
+    envelope = ev(cn.payload_bytes, f"connections[{i}].payload_bytes")
+    if cn.bytes_per_item is None:
+        return envelope
+    return envelope + items * ev(cn.bytes_per_item, f"connections[{i}].bytes_per_item")
+
+
+def _ranker_features(rp: ResolvedPattern, ev: Evaluator, qps: float) -> FeaturePayload | None:
+    """``ml.ranker_features``: candidates × features × bytes per request into the ranker."""
+    ml = rp.pattern.ml
+    if ml is None or ml.ranker_features is None:
+        return None
+    f = ml.ranker_features
+    return ranker_feature_payload(ev(f.candidates, "ml.ranker_features.candidates"),
+                                  ev(f.features_per_candidate, "ml.ranker_features.features_per_candidate"),
+                                  ev(f.bytes_per_feature, "ml.ranker_features.bytes_per_feature"), qps=qps)
 
 
 def _request(rp: ResolvedPattern, ev: Evaluator, values: Mapping[str, float]) -> Request:
     r = rp.pattern.request
     if r is not None:
-        req = Request(qps=ev(r.peak_qps, "request.peak_qps"),
-                      target_ms=ev(r.latency_target_ms, "request.latency_target_ms"),
+        users = None
+        if r.users is not None:
+            users = traffic_from_users(ev(r.users.dau, "request.users.dau"),
+                                       ev(r.users.requests_per_user_per_day, "request.users.requests_per_user_per_day"),
+                                       ev(r.users.peak_to_average, "request.users.peak_to_average"))
+            qps = users.peak_qps
+        elif r.peak_qps is not None:
+            qps = ev(r.peak_qps, "request.peak_qps")
+        else:
+            raise ScenarioError(f"{rp.file}: request: declare request.peak_qps or request.users")
+        req = Request(qps=qps, target_ms=ev(r.latency_target_ms, "request.latency_target_ms"),
                       target_utilization=ev(r.target_utilization, "request.target_utilization"),
-                      rtt_ms=r.network_rtt_ms.value, rtt_source=r.network_rtt_ms.source)
+                      rtt_ms=r.network_rtt_ms.value, rtt_source=r.network_rtt_ms.source, users=users)
     else:
         req = Request(qps=0.0, target_ms=math.inf, rtt_ms=0.0, rtt_source="",
                       target_utilization=values.get("target_utilization", DEFAULT_UTILIZATION))
@@ -277,14 +358,80 @@ def _spec(rp: ResolvedPattern, c, ev: Evaluator) -> Spec:
         replication = max(1, int(math.ceil(ev(c.data.replication, f"components.{c.id}.data.replication"))))
     replicas = int(math.ceil(ev(c.replicas, f"components.{c.id}.replicas") - 1e-9))
     budget = ev(c.latency_budget_ms, f"components.{c.id}.latency_budget_ms") if c.latency_budget_ms is not None else None
+    concurrency = max(1, int(round(picked["concurrency"])))
+    if t.hardware == "gpu" and picked["per_item_ms"] > 0:
+        sources["concurrency"] = (f"one server per GPU: its rate is per item (per_item_ms), and the {concurrency} "
+                                  f"model instance(s) of {sources['concurrency']} share it, they do not add to it")
+        concurrency = 1
+    gpus_per_replica, fixed_shards, ml = 1, None, None
+    if c.gpu is not None or c.model is not None or c.index is not None:
+        ml = _component_ml(rp, c, ev, picked, sources)
+        if ml.model is not None and t.hardware == "gpu":
+            gpus_per_replica = ml.model.shards
+        if ml.index is not None:
+            data_gb, fixed_shards = ml.index.total_gb, ml.index_shards.shards
     if picked["service_ms"] <= 0:
         raise ScenarioError(f"{rp.file}: components.{c.id}: service time must be > 0 (got {picked['service_ms']:g} ms)")
     return Spec(service_ms=picked["service_ms"], per_item_ms=picked["per_item_ms"],
-                concurrency=max(1, int(round(picked["concurrency"]))), cv=picked["service_cv"],
+                concurrency=concurrency, cv=picked["service_cv"],
                 memory_gb=picked["memory_gb"], cost_usd_per_hour=picked["cost_usd_per_hour"],
                 storage_usd_per_gb_month=storage_price, data_gb=data_gb, replication=replication,
-                replicas=replicas,
-                budget_ms=budget, sources=sources)
+                replicas=replicas, budget_ms=budget, sources=sources, gpus_per_replica=gpus_per_replica,
+                fixed_shards=fixed_shards, ml=ml)
+
+
+def _component_ml(rp: ResolvedPattern, c, ev: Evaluator, picked: dict[str, float],
+                  sources: dict[str, str]) -> ComponentML:
+    """Evaluate a component's ``gpu``, ``model`` and ``index`` blocks; they replace the catalog's numbers they
+    model (``picked`` and ``sources`` are updated in place, each replacement says so in its source)."""
+    where = f"components.{c.id}"
+    gpu = None
+    if c.gpu is not None:
+        g = c.gpu
+        spec = GPUS[g.kind]
+        gpu = GpuServing(kind=g.kind, gpu=spec, launch_ms=ev(g.launch_ms, f"{where}.gpu.launch_ms"),
+                         max_batch_items=max(1, int(round(ev(g.max_batch_items, f"{where}.gpu.max_batch_items")))),
+                         max_wait_ms=ev(g.max_wait_ms, f"{where}.gpu.max_wait_ms"),
+                         instances_per_gpu=max(1, int(round(ev(g.instances_per_gpu,
+                                                                f"{where}.gpu.instances_per_gpu")))))
+        picked["service_ms"] = gpu.launch_ms
+        sources["service_ms"] = f"gpu.launch_ms: fixed GPU time per batch (kernel launches, transfers) in {rp.id}"
+        picked["memory_gb"] = spec.memory_gb
+        sources["memory_gb"] = f"GPU catalog {g.kind}: {spec.source}"
+        if c.overrides.cost_usd_per_hour is None:
+            picked["cost_usd_per_hour"] = spec.price_usd_per_hour
+            sources["cost_usd_per_hour"] = f"GPU catalog {g.kind}: {spec.source}"
+        sources["concurrency"] = (f"one server per GPU: the {gpu.instances_per_gpu} model instance(s) of "
+                                  "gpu.instances_per_gpu share the GPU's compute, they do not add to it")
+    model = None
+    if c.model is not None:
+        m = c.model
+        batch = gpu.max_batch_items if gpu is not None else 1
+        if picked["memory_gb"] <= 0:
+            raise ScenarioError(f"{rp.file}: {where}.model: type {c.type!r} declares no memory per node to hold "
+                                "the model (give overrides.memory_gb)")
+        model = model_memory(ev(m.parameters, f"{where}.model.parameters"), m.precision,
+                             ev(m.activation_mb_per_item, f"{where}.model.activation_mb_per_item"), batch,
+                             picked["memory_gb"])
+    index = shards = query = scan = None
+    if c.index is not None:
+        x = c.index
+        n = ev(x.vectors, f"{where}.index.vectors")
+        dim = int(round(ev(x.dim, f"{where}.index.dim")))
+        knobs = dict(pq_code_bytes=int(round(ev(x.pq_code_bytes, f"{where}.index.pq_code_bytes"))),
+                     hnsw_m=int(round(ev(x.hnsw_m, f"{where}.index.hnsw_m"))))
+        index = index_memory(n, dim, x.type, **knobs)
+        shards = shards_for(index.total_gb, picked["memory_gb"])
+        query = query_cost(n, dim, x.type, k=int(round(ev(x.k, f"{where}.index.k"))),
+                           nprobe=int(round(ev(x.nprobe, f"{where}.index.nprobe"))),
+                           ef_search=int(round(ev(x.ef_search, f"{where}.index.ef_search"))),
+                           shards=shards.shards, **knobs)
+        scan = brute_force_scan(n, dim, shards=shards.shards)
+        picked["service_ms"], picked["per_item_ms"] = query.time_ms_per_shard, 0.0
+        sources["service_ms"] = (f"index: {x.type} query cost per shard ({query.figures['time_ms_per_shard'].formula}"
+                                 "; calibration in the ML section)")
+        sources["per_item_ms"] = "index: the query cost already counts k and the candidates visited"
+    return ComponentML(gpu=gpu, model=model, index=index, index_shards=shards, query=query, scan=scan)
 
 
 def _pick(rp: ResolvedPattern, c, t, ev: Evaluator, name: str, default: float, sources: dict[str, str]) -> float:

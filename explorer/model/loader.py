@@ -339,9 +339,52 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
         except ExpressionError as exc:
             err(path, str(exc))
 
+    _check_ml_blocks(p, catalog, err)
+
     if p.request is None and not p.batch_jobs and not p.streams:
         warnings.append("the pattern has neither a request path nor batch jobs, so no traffic reaches it")
     return errors, warnings
+
+
+def _check_ml_blocks(p: Pattern, catalog: CatalogIndex, err) -> None:
+    """Rules of the ML blocks: one traffic source, GPU blocks on GPU hardware, an index instead of data,
+    and a ranker that exists."""
+    if p.request is not None:
+        if p.request.peak_qps is not None and p.request.users is not None:
+            err(("request", "users"), "declare request.peak_qps or request.users, not both")
+        elif p.request.peak_qps is None and p.request.users is None:
+            err(("request",), "declare request.peak_qps or request.users (daily users → peak QPS)")
+    gpu_types = ", ".join(sorted(t for t, ct in catalog.types.items() if ct.hardware == "gpu"))
+    for i, c in enumerate(p.components):
+        if c.type not in catalog:
+            continue
+        t = catalog[c.type]
+        if c.gpu is not None and t.hardware != "gpu":
+            err(("components", i, "gpu"), f"a gpu block needs a GPU type; {c.type!r} runs on {t.hardware} "
+                f"(GPU types: {gpu_types})")
+        if c.index is not None and c.data is not None:
+            err(("components", i, "index"), "declare index or data, not both (the index's memory replaces data)")
+    if p.ml is not None and p.ml.ranker_features is not None:
+        ids = {c.id for c in p.components}
+        if p.ml.ranker_features.ranker not in ids:
+            err(("ml", "ranker_features", "ranker"), f"unknown component {p.ml.ranker_features.ranker!r} "
+                f"(known: {', '.join(c.id for c in p.components[:12])})")
+
+
+_NOT_QUANTITIES = frozenset({"kind", "precision", "type", "gpu", "ranker"})
+"""Fields of the ML blocks that are choices or ids, not quantities."""
+
+
+def _block_quantities(block: BaseModel | None, path: tuple):
+    """(path, quantity, rule) of every quantity field of an ML block that is set."""
+    if block is None:
+        return
+    for name in type(block).model_fields:
+        value = getattr(block, name)
+        if name in _NOT_QUANTITIES or value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float, str)):
+            yield path + (name,), value, "nonneg"
 
 
 def names_in_ok(quantity: Any, names: set[str]) -> bool:
@@ -366,7 +409,9 @@ def _rule_problem(rule: str, value: float) -> str | None:
 def _quantities(p: Pattern):
     """Every quantity in a pattern: (path, quantity, rule)."""
     if p.request is not None:
-        yield ("request", "peak_qps"), p.request.peak_qps, "nonneg"
+        if p.request.peak_qps is not None:
+            yield ("request", "peak_qps"), p.request.peak_qps, "nonneg"
+        yield from _block_quantities(p.request.users, ("request", "users"))
         yield ("request", "latency_target_ms"), p.request.latency_target_ms, "positive"
         yield ("request", "target_utilization"), p.request.target_utilization, "fraction"
     for i, c in enumerate(p.components):
@@ -383,10 +428,14 @@ def _quantities(p: Pattern):
             yield ("components", i, "data", "items"), c.data.items, "nonneg"
             yield ("components", i, "data", "bytes_per_item"), c.data.bytes_per_item, "nonneg"
             yield ("components", i, "data", "replication"), c.data.replication, "count"
+        for block in ("gpu", "model", "index"):
+            yield from _block_quantities(getattr(c, block), ("components", i, block))
     for i, cn in enumerate(p.connections):
         yield ("connections", i, "calls"), cn.calls, "nonneg"
         yield ("connections", i, "items"), cn.items, "nonneg"
         yield ("connections", i, "payload_bytes"), cn.payload_bytes, "nonneg"
+        if cn.bytes_per_item is not None:
+            yield ("connections", i, "bytes_per_item"), cn.bytes_per_item, "nonneg"
     for i, job in enumerate(p.batch_jobs):
         yield ("batch_jobs", i, "items"), job.items, "nonneg"
         yield ("batch_jobs", i, "batch_items"), job.batch_items, "count"
@@ -395,6 +444,9 @@ def _quantities(p: Pattern):
     for i, stream in enumerate(p.streams):
         yield ("streams", i, "rate_per_s"), stream.rate_per_s, "nonneg"
         yield ("streams", i, "items"), stream.items, "nonneg"
+    if p.ml is not None:
+        for block in type(p.ml).model_fields:
+            yield from _block_quantities(getattr(p.ml, block), ("ml", block))
 
 
 # --------------------------------------------------------------------------- the library

@@ -7,15 +7,12 @@ cross-checked by :mod:`explorer.model.loader` (ids, connections, cycles, ranges)
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-"""Lower-case id: a letter, then letters, digits or underscores (at most 64)."""
-
-Quantity = Union[float, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
-"""A number, a parameter name, or arithmetic over parameter names (``candidates / 10``)."""
+from explorer.model.ml import AnnIndex, GpuServing, MLBlocks, ModelSize, UserTraffic
+from explorer.model.quantities import Identifier, Quantity
 
 Category = Literal["client", "edge", "service", "retrieval", "ranking", "features", "storage",
                    "stream", "batch", "monitoring"]
@@ -171,6 +168,12 @@ class Component(BaseModel):
     """This component's share of the end-to-end target when auto-sizing (default: in proportion to its service time on the critical path)."""
     tier: Literal["online", "nearline", "offline"] | None = None
     """Diagram cluster; derived from the connections when omitted."""
+    gpu: GpuServing | None = None
+    """How a GPU component serves (GPU kind and price, dynamic batching, instances per GPU); GPU types only."""
+    model: ModelSize | None = None
+    """The served model's size: weights and activations against the node's (or GPU's) memory."""
+    index: AnnIndex | None = None
+    """An embedding index: its memory by type drives shards, its query cost the service time (replaces ``data``)."""
 
 
 class Connection(BaseModel):
@@ -192,7 +195,9 @@ class Connection(BaseModel):
     fanout: Literal["parallel", "sequential"] = "parallel"
     """How the ``calls`` copies of this call run."""
     payload_bytes: Quantity = 1000
-    """Bytes sent per call (request + response), for network MB/s."""
+    """Envelope bytes per call (request + response headers, ids), for network MB/s. Assumption: ~1 KB."""
+    bytes_per_item: Quantity | None = None
+    """Bytes per item carried (e.g. ``features * 4``); a call then sends envelope + items × bytes per item."""
     label: str | None = Field(default=None, max_length=80)
     """Edge label in diagrams (e.g. "top 500 candidates")."""
 
@@ -251,8 +256,10 @@ class Request(BaseModel):
     model_config = _STRICT
     entry: Identifier
     """First component a request reaches (the top of the request path)."""
-    peak_qps: Quantity
-    """Peak requests per second at the entry."""
+    peak_qps: Quantity | None = None
+    """Peak requests per second at the entry (declare this or ``users``, not both)."""
+    users: UserTraffic | None = None
+    """Peak requests per second from daily active users (declare this or ``peak_qps``, not both)."""
     latency_target_ms: Quantity
     """End-to-end latency target at ``percentile``."""
     percentile: float = Field(default=99.0, gt=50, lt=100)
@@ -317,6 +324,8 @@ class Pattern(BaseModel):
     """Named views; overview/serving/offline are derived when omitted."""
     notes: Notes = Notes()
     """Study notes in the framework's 7 steps."""
+    ml: MLBlocks | None = None
+    """Pattern-level ML quantities: training, precomputed predictions, features, logging, drift."""
 
     @field_validator("tags")
     @classmethod

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from explorer.engine.analysis import HOURS_PER_MONTH, USABLE_MEMORY_FRACTION, analyse
+from explorer.engine.ml import traffic_from_users
 from explorer.engine.report import ComponentReport, Figure, Report
 from explorer.errors import ExplorerError, ScenarioError
 from explorer.model.expressions import evaluate
@@ -175,11 +176,13 @@ def _clamp(q: Parameter, x: float) -> float:
 
 
 def traffic_parameter(rp: ResolvedPattern) -> Parameter | None:
-    """The parameter that drives traffic: the one named in ``request.peak_qps``, else the first ``traffic`` role."""
+    """The parameter that drives traffic: the one named in ``request.peak_qps`` (or ``request.users.dau``), else the
+    first ``traffic`` role."""
     params = {q.name: q for q in rp.pattern.parameters}
     req = rp.pattern.request
-    if req is not None and isinstance(req.peak_qps, str) and req.peak_qps.strip() in params:
-        return params[req.peak_qps.strip()]
+    driver = (req.peak_qps if req.peak_qps is not None else req.users.dau) if req is not None else None
+    if isinstance(driver, str) and driver.strip() in params:
+        return params[driver.strip()]
     for q in rp.pattern.parameters:
         if q.role == "traffic":
             return q
@@ -547,6 +550,10 @@ def _qps(rp: ResolvedPattern, values: Mapping[str, float]) -> float:
     if req is None:
         return 0.0
     try:
+        if req.users is not None:
+            u = req.users
+            return traffic_from_users(evaluate(u.dau, values), evaluate(u.requests_per_user_per_day, values),
+                                      evaluate(u.peak_to_average, values)).peak_qps
         return evaluate(req.peak_qps, values)
     except ExplorerError:
         return 0.0
