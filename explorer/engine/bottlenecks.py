@@ -57,7 +57,8 @@ def _problem(c: ComponentReport, u_target: float) -> tuple[float, str, Status, s
                   f"{fmt(cap)} calls/s)")
         score = 10 + c.utilization
     elif c.status == Status.INFEASIBLE:
-        reason = f"{c.label} cannot meet its latency share with any replica count: {c.sizing_reason}"
+        why = c.sizing_reason.rstrip(".")
+        reason = f"{c.label} cannot meet its latency share with any replica count: {why[:1].lower() + why[1:]}"
         score = 5.0
     else:
         reason = f"{c.label} runs hot at {c.utilization:.0%} utilisation, above the {u_target:.0%} target ({load})"

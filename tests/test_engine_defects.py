@@ -1,0 +1,124 @@
+"""Engine numbers that were wrong: each test names the defect and failed before its fix.
+
+* multi-key reads over a key-sharded store touch S·(1 − (1 − 1/S)^k) shards and wait for the slowest;
+* latency budgets weigh each stage by how often it runs per request; a stage that only missed its share
+  while the end-to-end target is met is not infeasible;
+* past the sizing search's cap, auto-size reports what the load needs (a lower bound) and its cost;
+* batch-only pools are billed for the windows of the jobs that run through them;
+* advice for a stage made slow by k sequential calls says to batch them or run them in parallel.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.engine.analysis import analyse
+from explorer.engine.report import Status
+from explorer.engine.sizing import touched_shards
+from explorer.model.loader import ARCHITECTURES_DIR, load_pattern
+
+
+def _load(pattern_id: str):
+    return load_pattern(ARCHITECTURES_DIR / f"{pattern_id}.yaml")
+
+
+# --- multi-key reads over shards ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("shards", "keys", "expected"), [
+    (1, 500, 1.0), (10, 1, 1.0), (2, 2, 1.5), (4, 2, 1.75), (257, 500, 257 * (1 - (256 / 257) ** 500)),
+])
+def test_touched_shards_closed_form(shards, keys, expected):
+    assert touched_shards(shards, keys) == pytest.approx(expected, rel=1e-12)
+
+
+def test_touched_shards_rises_with_keys_and_never_passes_the_shard_count():
+    values = [touched_shards(64, k) for k in (1, 2, 5, 50, 500, 5000)]
+    assert values == sorted(values) and values[-1] <= 64 and values[0] == 1.0
+
+
+def test_a_500_key_read_spreads_over_the_shards_it_touches():
+    r = analyse(_load("two_stage_recommender"), {"num_items": 1e10}, "autosize")
+    c = r.components["item_features"]
+    S = c.shards
+    touched = S * (1 - (1 - 1 / S) ** 500)
+    f = c.figures["shards_per_call"]
+    assert f.value == pytest.approx(touched, rel=1e-9)
+    # every request call lands on `touched` shards (batch calls of 1,000 keys on theirs), not on one shard
+    req = 20000 * touched / S
+    assert c.arrival_per_shard_per_s > req
+    assert c.arrival_per_shard_per_s == pytest.approx(req + 20000 / 28.8 * touched_shards(S, 1000) / S, rel=1e-9)
+    assert 15_000 < c.arrival_per_shard_per_s < 20_000          # was 81 calls/s per shard
+    assert c.service_ms == pytest.approx(1.0 + 0.01 * 500 * 20000 / (20000 * touched + 694.444 * touched_shards(S, 1000))
+                                         + 0.01 * 1000 * 694.444 / (20000 * touched + 694.444 * touched_shards(S, 1000)),
+                                         rel=1e-4)
+    assert c.replicas >= 4                                        # was 2
+    stage = next(s for s in r.end_to_end.stages if s.component == "item_features")
+    assert stage.fanout == pytest.approx(touched, rel=1e-9)
+    assert "max of" in r.end_to_end.figures["p99_ms"].formula
+
+
+def test_the_slowest_of_the_touched_shards_sets_the_stage_latency():
+    r = analyse(_load("two_stage_recommender"), {"num_items": 1e10}, "autosize")
+    c = r.components["item_features"]
+    stage = next(s for s in r.end_to_end.stages if s.component == "item_features")
+    assert stage.p99_ms > c.p99_ms                                # max over ~220 shards, not one station
+
+
+def test_single_key_reads_still_hit_one_shard():
+    r = analyse(_load("two_stage_recommender"), {"num_items": 1e10}, "autosize")
+    u = r.components["user_features"]
+    assert u.shards > 1 and "shards_per_call" not in u.figures
+    assert u.arrival_per_shard_per_s == pytest.approx(u.calls_per_s / u.shards, rel=1e-12)
+
+
+# --- latency budgets by how often a stage runs ------------------------------------------------
+
+def test_a_fallback_that_never_runs_does_not_make_the_api_infeasible():
+    r = analyse(_load("batch_vs_online_prediction"), {"miss_rate": 0.0}, "autosize")
+    assert r.end_to_end.meets_target
+    assert r.components["api"].status == Status.OK
+    assert r.components["api"].budget_ms > 40                    # was 8.3 ms: the unused fallback took a share
+    assert not [b for b in r.bottlenecks if b.status == Status.INFEASIBLE]
+
+
+def test_a_rare_stage_leaves_its_callers_most_of_the_budget():
+    rp = _load("batch_vs_online_prediction")
+    rare = analyse(rp, {"miss_rate": 0.05}, "autosize").components["api"].budget_ms
+    always = analyse(rp, {"miss_rate": 1.0}, "autosize").components["api"].budget_ms
+    assert rare > 30 and rare > always * 1.5                      # was 8.3 ms whatever the miss rate
+
+
+# every pattern × parameter extreme where a stage was marked infeasible while end to end met the target
+SHARE_ONLY = [
+    ("batch_vs_online_prediction", {"miss_rate": 0.0}),
+    ("batch_vs_online_prediction", {"peak_qps": 100.0}),
+    ("batch_vs_online_prediction", {"users": 3e9}),
+    ("batch_vs_online_prediction", {"features_per_request": 1000.0}),
+    ("news_feed", {"candidates": 5000.0}),
+    ("safe_rollout", {"candidates": 5000.0}),
+    ("streaming_features", {"write_batch": 10000.0}),
+]
+
+
+@pytest.mark.parametrize(("pattern_id", "values"), SHARE_ONLY, ids=[f"{p}-{v}" for p, v in SHARE_ONLY])
+def test_no_stage_is_infeasible_when_end_to_end_meets_the_target(pattern_id, values):
+    r = analyse(_load(pattern_id), values, "autosize")
+    assert r.end_to_end.meets_target
+    bad = [c.id for c in r.components.values() if c.status == Status.INFEASIBLE]
+    assert not bad
+    for c in r.components.values():
+        if c.on_request_path and c.calls_per_s > 0 and c.category != "client":
+            assert c.replicas_recommended is not None and c.replicas_recommended >= 1
+
+
+def test_a_stage_infeasible_when_the_target_is_missed_stays_infeasible():
+    r = analyse(_load("batch_vs_online_prediction"), {"latency_target_ms": 5.0}, "autosize")
+    assert not r.end_to_end.meets_target
+    assert any(c.status == Status.INFEASIBLE for c in r.components.values())
+
+
+def test_no_reason_or_advice_ends_in_two_full_stops():
+    r = analyse(_load("batch_vs_online_prediction"), {"latency_target_ms": 5.0}, "autosize")
+    for b in r.bottlenecks:
+        assert ".." not in b.reason and not b.reason.endswith(".")
+        assert ".." not in b.advice
