@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
+from explorer.engine import queueing
 from explorer.engine.analysis import analyse
 from explorer.engine.report import Status
 from explorer.engine.sizing import touched_shards
@@ -122,3 +125,37 @@ def test_no_reason_or_advice_ends_in_two_full_stops():
     for b in r.bottlenecks:
         assert ".." not in b.reason and not b.reason.endswith(".")
         assert ".." not in b.advice
+
+
+# --- past the sizing search's cap --------------------------------------------------------------
+
+HUGE = {"peak_qps": 1_000_000, "items_per_request": 10_000, "gpu_us_per_item": 100}
+
+
+def test_size_servers_gives_a_lower_bound_past_its_cap():
+    s = queueing.size_servers(1e6, 1001.0, target_utilization=0.6)
+    assert s.infeasible and s.min_servers is None and s.binding == "cap"
+    assert s.lower_bound_servers == math.ceil(1e6 * 1.001 / 0.6)
+    assert "at least" in s.reason and "more than max_servers" in s.reason
+
+
+def test_autosize_past_the_cap_runs_and_bills_what_the_load_needs():
+    r = analyse(_load("gpu_model_serving"), HUGE, "autosize")
+    c = r.components["gpu_ranker"]
+    a = c.arrival_per_shard_per_s * c.service_ms / 1000.0
+    need = math.ceil(math.ceil(a / 0.6 - 1e-9) / c.concurrency)
+    assert c.status == Status.INFEASIBLE
+    assert c.replicas == need > 100_000                           # was 1 replica
+    assert c.figures["replicas_needed"].value == need
+    assert c.cost_usd_month == pytest.approx(need * c.figures["cost_usd_month"].inputs[1].value * 730, rel=1e-9)
+    assert c.cost_usd_month > 1e8                                 # was $734/month
+    b = next(b for b in r.bottlenecks if b.component == "gpu_ranker")
+    assert "at least" in b.reason and "max_servers" in b.reason
+
+
+def test_provisioned_past_the_cap_says_how_many_replicas_are_needed():
+    r = analyse(_load("gpu_model_serving"), HUGE, "provisioned")
+    c = r.components["gpu_ranker"]
+    assert c.status == Status.SATURATED
+    b = next(b for b in r.bottlenecks if b.component == "gpu_ranker")
+    assert f"at least {c.figures['replicas_needed'].value:,}" in b.advice

@@ -56,6 +56,12 @@ def _problem(c: ComponentReport, u_target: float) -> tuple[float, str, Status, s
         reason = (f"{c.label} is saturated at {c.utilization:.0%} of capacity ({load}; capacity "
                   f"{fmt(cap)} calls/s)")
         score = 10 + c.utilization
+    elif c.status == Status.INFEASIBLE and "replicas_needed" in c.figures:
+        why = c.sizing_reason.rstrip(".")
+        reason = (f"{c.label} needs at least {fmt(c.figures['replicas_needed'].value)} replicas"
+                  f"{' per shard' if c.shards > 1 else ''} ({fmt(c.nodes)} nodes, ${fmt(c.cost_usd_month)}/month "
+                  f"at that count), past where the sizing search stops: {why[:1].lower() + why[1:]}")
+        score = 5.5
     elif c.status == Status.INFEASIBLE:
         why = c.sizing_reason.rstrip(".")
         reason = f"{c.label} cannot meet its latency share with any replica count: {why[:1].lower() + why[1:]}"
@@ -70,6 +76,8 @@ def _advice(c: ComponentReport) -> str:
     need = c.replicas_recommended
     per = " per shard" if c.shards > 1 else ""
     add = f"add replicas (about {need}{per} meet the target)" if need else "add replicas"
+    if need is None and "replicas_needed" in c.figures:
+        add = f"add replicas (at least {fmt(c.figures['replicas_needed'].value)}{per} are needed)"
     base = c.figures["service_ms"].inputs[0].value
     per_item_share = 1 - base / c.service_ms if c.service_ms > 0 else 0.0
     if c.status == Status.INFEASIBLE:

@@ -179,12 +179,13 @@ def settle(sized: Mapping[str, Sized], end_to_end_meets: bool) -> dict[str, Size
     A share is a heuristic split of the target (in proportion to mean service time); the composed end-to-end
     percentile is what the target is about. In auto-size a stage whose share lies below its own service-time
     p99 runs the utilisation-sized count; if the end-to-end target is met with that count, the stage is not
-    infeasible: it is recommended at that count, and its reason says its share was too tight.
+    infeasible: it is recommended at that count, and its reason says its share was too tight. A stage past the
+    sizing search's cap stays infeasible (its count is a lower bound, not a searched one).
     """
     if not end_to_end_meets:
         return dict(sized)
-    return {cid: _settled(z) if z.status == Status.INFEASIBLE and z.mode == "autosize" else z
-            for cid, z in sized.items()}
+    return {cid: _settled(z) if z.status == Status.INFEASIBLE and z.mode == "autosize" and z.sized is not None
+            and z.sized.lower_bound_servers is None else z for cid, z in sized.items()}
 
 
 def _settled(z: Sized) -> Sized:
@@ -298,12 +299,18 @@ def _replicas(s: Spec, lam_shard: float, service: float, cv: float, u_target: fl
                                   service_cv=cv)
     u_only = sized if not sized.infeasible else queueing.size_servers(
         lam_shard, service, target_utilization=u_target, service_cv=cv)
+    if u_only.lower_bound_servers is not None and sized.lower_bound_servers is None:
+        sized = replace(sized, reason=f"{sized.reason} {u_only.reason}",
+                        lower_bound_servers=u_only.lower_bound_servers)
     recommended = None
     if not sized.infeasible and sized.min_servers is not None:
         recommended = max(s.replication, math.ceil(sized.min_servers / s.concurrency))
     provisioned = max(s.replicas, s.replication) if s.replicas > 0 else 0
     if mode == "autosize":
-        fallback = max(s.replication, math.ceil((u_only.min_servers or 1) / s.concurrency))
+        # past the search's cap there is no count that is known to meet every target, but there is a count
+        # the load needs at least: run (and bill) that, not one replica
+        servers = u_only.min_servers or u_only.lower_bound_servers or sized.lower_bound_servers or 1
+        fallback = max(s.replication, math.ceil(servers / s.concurrency))
         used = recommended if recommended is not None else fallback
     else:
         used = provisioned
@@ -319,8 +326,19 @@ def _replica_figures(F: dict[str, Figure], s: Spec, lam_shard: float, service: f
         (Input("λ per shard", lam_shard, "calls/s"), Input("S", service, "ms"), Input("k (concurrency)", s.concurrency, ""),
          Input("target ρ", u_target, ""), Input("p99 budget", budget, "ms"),
          Input("replication floor", s.replication, "")), note=sized.reason)
+    if sized.lower_bound_servers is not None:
+        F["replicas_needed"] = Figure(
+            "replicas_needed", "Replicas needed (lower bound)", math.ceil(sized.lower_bound_servers / s.concurrency),
+            "", "⌈max(⌊a⌋ + 1, ⌈a ÷ target ρ⌉) ÷ k⌉ with a = λ·S (Erlangs): past the sizing search's cap, the fewest "
+            "replicas the load needs at least (a p99 budget may need more)",
+            (Input("λ per shard", lam_shard, "calls/s"), Input("S", service, "ms"),
+             Input("a", lam_shard * service / 1000.0, "Erlangs"), Input("target ρ", u_target, ""),
+             Input("k (concurrency)", s.concurrency, "")), note=sized.reason)
     F["replicas"] = Figure("replicas", "Replicas per shard", used, "",
-                           "provisioned in the pattern" if mode == "provisioned" else "auto-size: the recommended count",
+                           "provisioned in the pattern" if mode == "provisioned" else
+                           "auto-size: the recommended count" if recommended is not None else
+                           "auto-size: no count meets every target; the utilisation-sized count (a lower bound "
+                           "past the search's cap)",
                            (Input("provisioned", provisioned, ""), Input("recommended", recommended, "")))
     F["servers"] = Figure("servers", "Servers per shard (c)", servers, "", "c = replicas × concurrency per replica",
                           (Input("replicas", used, ""), Input("concurrency", s.concurrency, "calls")),
