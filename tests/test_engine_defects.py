@@ -159,3 +159,21 @@ def test_provisioned_past_the_cap_says_how_many_replicas_are_needed():
     assert c.status == Status.SATURATED
     b = next(b for b in r.bottlenecks if b.component == "gpu_ranker")
     assert f"at least {c.figures['replicas_needed'].value:,}" in b.advice
+
+
+# --- batch-only pools billed for the windows of the jobs that run through them ----------------
+
+@pytest.mark.parametrize(("pattern_id", "cid", "main_share", "push_share"), [
+    ("people_you_may_know", "scorer", 6 / 24, 24 / 168),          # nightly scoring; weekly training deploys a model
+    ("street_view_blurring", "detector", 8 / 24, 24 / 168),        # daily blurring; weekly retraining deploys a model
+])
+def test_a_model_push_does_not_bill_the_whole_pool_for_the_training_window(pattern_id, cid, main_share, push_share):
+    c = analyse(_load(pattern_id)).components[cid]
+    hours = c.figures["hours_billed"].value
+    assert hours == pytest.approx(730 * (main_share + push_share / c.nodes), rel=1e-9)
+    assert hours < 730 * (main_share + push_share) * 0.8          # was window ÷ schedule of both jobs (+43–57%)
+
+
+def test_a_pool_one_job_uses_is_billed_for_that_job_s_window():
+    c = analyse(_load("people_you_may_know")).components["trainer"]
+    assert c.figures["hours_billed"].value == pytest.approx(730 * 24 / 168, rel=1e-12)
