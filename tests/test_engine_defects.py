@@ -18,7 +18,8 @@ from explorer.engine import queueing
 from explorer.engine.analysis import analyse
 from explorer.engine.report import Status
 from explorer.engine.sizing import touched_shards
-from explorer.model.loader import ARCHITECTURES_DIR, load_pattern
+from explorer.model.loader import ARCHITECTURES_DIR, load_pattern, load_pattern_text
+from explorer.units import fmt
 
 
 def _load(pattern_id: str):
@@ -177,3 +178,45 @@ def test_a_model_push_does_not_bill_the_whole_pool_for_the_training_window(patte
 def test_a_pool_one_job_uses_is_billed_for_that_job_s_window():
     c = analyse(_load("people_you_may_know")).components["trainer"]
     assert c.figures["hours_billed"].value == pytest.approx(730 * 24 / 168, rel=1e-12)
+
+
+# --- advice for sequential fan-out --------------------------------------------------------------
+
+SEQUENTIAL = """
+id: sequential_reads
+title: Sequential reads
+parameters:
+  - {name: peak_qps, label: QPS, default: 1000, min: 1, max: 100000, source: "assumption: test"}
+  - {name: reads, label: Reads, default: 500, min: 1, max: 1000, source: "assumption: test"}
+request: {entry: api, peak_qps: peak_qps, latency_target_ms: 50}
+components:
+  - {id: client, type: client}
+  - {id: api, type: api_service, replicas: 4}
+  - {id: redis, type: kv_store, replicas: 20}
+connections:
+  - {from: client, to: api}
+  - {from: api, to: redis, calls: reads, fanout: "FANOUT", label: "GET one key"}
+"""
+
+
+def _sequential(fanout: str):
+    return load_pattern_text(SEQUENTIAL.replace("FANOUT", fanout), "sequential_reads.yaml")
+
+
+def test_advice_for_sequential_reads_says_batch_or_parallelise_with_the_figure():
+    r = analyse(_sequential("sequential"))
+    assert not r.end_to_end.meets_target
+    b = next(b for b in r.bottlenecks if b.status == Status.SLOW)
+    assert b.component == "redis"                                  # the calls, not the API (or the store's p99)
+    assert "500 sequential calls" in b.reason
+    assert "batch the 500 reads (multi-get) or run them in parallel" in b.advice
+    f = r.end_to_end.figures["if_parallel_ms"]
+    parallel = analyse(_sequential("parallel")).end_to_end.target_percentile_ms
+    assert f.value == pytest.approx(parallel, rel=1e-9)           # the same composition with max×500
+    assert f"{f.value:.3g}" in b.advice or fmt(f.value) in b.advice
+    assert f.value < r.end_to_end.target_ms < r.end_to_end.target_percentile_ms
+
+
+def test_no_sequential_advice_when_the_target_is_met():
+    r = analyse(_sequential("sequential"), {"reads": 2})
+    assert r.end_to_end.meets_target and "if_parallel_ms" not in r.end_to_end.figures

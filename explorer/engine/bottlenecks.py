@@ -36,7 +36,9 @@ def bottlenecks(comps: Mapping[str, ComponentReport], e2e: EndToEnd | None, u_ta
     """Saturated, infeasible and hot components, and a missed end-to-end target, ranked by severity."""
     found = [_problem(c, u_target) for c in comps.values()
              if c.status in (Status.SATURATED, Status.HOT, Status.INFEASIBLE)]
-    if e2e is not None and not e2e.saturated and not e2e.meets_target and e2e.stages:
+    if e2e is not None and not e2e.saturated and not e2e.meets_target and "if_parallel_ms" in e2e.figures:
+        found.append(_sequential(comps, e2e, found))
+    elif e2e is not None and not e2e.saturated and not e2e.meets_target and e2e.stages:
         slow = max(e2e.stages, key=lambda s: s.p99_ms or 0.0)
         c = comps[slow.component]
         reason = (f"end-to-end p{fmt(e2e.percentile)} {fmt(e2e.target_percentile_ms)} ms misses the "
@@ -46,6 +48,22 @@ def bottlenecks(comps: Mapping[str, ComponentReport], e2e: EndToEnd | None, u_ta
     found.sort(key=lambda f: (-f[0], f[1]))
     return [Bottleneck(rank=i + 1, component=cid, status=status, reason=reason, advice=advice, score=round(score, 6))
             for i, (score, cid, status, reason, advice) in enumerate(found)]
+
+
+def _sequential(comps: Mapping[str, ComponentReport], e2e: EndToEnd,
+                found: list) -> tuple[float, str, Status, str, str]:
+    """A missed target made by k sequential calls: blame the calls, not the store they go to."""
+    f = e2e.figures["if_parallel_ms"]
+    _, k, mean, rtt = (i.value for i in f.inputs)
+    c = next(c for cid, c in comps.items() if f.inputs[2].name == f"mean per call of {cid}")
+    reason = (f"end-to-end p{fmt(e2e.percentile)} {fmt(e2e.target_percentile_ms)} ms misses the "
+              f"{fmt(e2e.target_ms)} ms target; {fmt(k)} sequential calls to {c.label} add up "
+              f"(about {fmt(k)} × {fmt(mean + rtt)} ms = {fmt(k * (mean + rtt))} ms on average)")
+    advice = (f"batch the {fmt(k)} reads (multi-get) or run them in parallel: in parallel the end-to-end "
+              f"p{fmt(e2e.percentile)} would be {fmt(f.value)} ms"
+              + (" (meets the target)" if f.value is not None and f.value <= e2e.target_ms else " (still misses)"))
+    owner = c.id if not any(x[1] == c.id for x in found) else "end_to_end"
+    return 4.0, owner, Status.SLOW, reason, advice
 
 
 def _problem(c: ComponentReport, u_target: float) -> tuple[float, str, Status, str, str]:
