@@ -235,7 +235,9 @@ def sizing_figures(z: Sized) -> dict[str, Figure]:
     if z.budget_ms is not None:
         F["budget_ms"] = Figure("budget_ms", "Latency budget", z.budget_ms, "ms",
                                 "explicit in the pattern" if s.budget_ms is not None else
-                                "target × this stage's service time ÷ the service time of the longest request path through it",
+                                "target × this stage's service time ÷ the service time of the longest request path "
+                                "through it (each callee counted as often as it runs per call of its caller: p for a "
+                                "call made with probability p, k for k sequential calls)",
                                 (Input("target", z.budget_ms, "ms"),))
     return F
 
