@@ -67,8 +67,10 @@ def test_hostile_numbers_end_in_bounded_time(case):
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     if case != "replicas 10**12":
-        for mode in ("provisioned", "autosize"):
-            assert out[mode]["status"] == "saturated", out
+        # provisioned: the pattern's replicas drown; auto-size runs the lower bound the load needs (stable, but
+        # no count is known to meet every target) unless the load is not even a finite number
+        for mode, status in (("provisioned", {"saturated"}), ("autosize", {"infeasible", "saturated"})):
+            assert out[mode]["status"] in status, out
             assert "no number of servers" in out[mode]["reason"] or "more than" in out[mode]["reason"], out
 
 

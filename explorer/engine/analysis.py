@@ -34,7 +34,7 @@ from explorer.engine.cost import cost, totals
 from explorer.engine.latency import budgets, latency
 from explorer.engine.mlpass import ml_pass, with_ml_costs
 from explorer.engine.report import EdgeReport, Report, gc_paused
-from explorer.engine.sizing import sizing
+from explorer.engine.sizing import settle, sizing
 from explorer.engine.traffic import traffic
 from explorer.errors import ScenarioError
 from explorer.model.graph import request_path
@@ -82,6 +82,8 @@ def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str, deadline: D
     budget_of = budgets(rp, rpath, tr) if p.request is not None else {}
     sized = sizing(rp, tr, budget_of, rpath, mode, deadline)
     lat = latency(rp, rpath, sized, tr, budget_of, deadline) if p.request is not None else None
+    if lat is not None:
+        sized = settle(sized, lat.end_to_end.meets_target)
     deadline.check()
     comps = cost(rp, tr, sized)
     critical = lat.critical_edges if lat is not None else frozenset()

@@ -36,7 +36,9 @@ def bottlenecks(comps: Mapping[str, ComponentReport], e2e: EndToEnd | None, u_ta
     """Saturated, infeasible and hot components, and a missed end-to-end target, ranked by severity."""
     found = [_problem(c, u_target) for c in comps.values()
              if c.status in (Status.SATURATED, Status.HOT, Status.INFEASIBLE)]
-    if e2e is not None and not e2e.saturated and not e2e.meets_target and e2e.stages:
+    if e2e is not None and not e2e.saturated and not e2e.meets_target and "if_parallel_ms" in e2e.figures:
+        found.append(_sequential(comps, e2e, found))
+    elif e2e is not None and not e2e.saturated and not e2e.meets_target and e2e.stages:
         slow = max(e2e.stages, key=lambda s: s.p99_ms or 0.0)
         c = comps[slow.component]
         reason = (f"end-to-end p{fmt(e2e.percentile)} {fmt(e2e.target_percentile_ms)} ms misses the "
@@ -48,6 +50,22 @@ def bottlenecks(comps: Mapping[str, ComponentReport], e2e: EndToEnd | None, u_ta
             for i, (score, cid, status, reason, advice) in enumerate(found)]
 
 
+def _sequential(comps: Mapping[str, ComponentReport], e2e: EndToEnd,
+                found: list) -> tuple[float, str, Status, str, str]:
+    """A missed target made by k sequential calls: blame the calls, not the store they go to."""
+    f = e2e.figures["if_parallel_ms"]
+    _, k, mean, rtt = (i.value for i in f.inputs)
+    c = next(c for cid, c in comps.items() if f.inputs[2].name == f"mean per call of {cid}")
+    reason = (f"end-to-end p{fmt(e2e.percentile)} {fmt(e2e.target_percentile_ms)} ms misses the "
+              f"{fmt(e2e.target_ms)} ms target; {fmt(k)} sequential calls to {c.label} add up "
+              f"(about {fmt(k)} × {fmt(mean + rtt)} ms = {fmt(k * (mean + rtt))} ms on average)")
+    advice = (f"batch the {fmt(k)} reads (multi-get) or run them in parallel: in parallel the end-to-end "
+              f"p{fmt(e2e.percentile)} would be {fmt(f.value)} ms"
+              + (" (meets the target)" if f.value is not None and f.value <= e2e.target_ms else " (still misses)"))
+    owner = c.id if not any(x[1] == c.id for x in found) else "end_to_end"
+    return 4.0, owner, Status.SLOW, reason, advice
+
+
 def _problem(c: ComponentReport, u_target: float) -> tuple[float, str, Status, str, str]:
     cap = c.servers_per_shard * 1000.0 / c.service_ms
     load = (f"{fmt(c.arrival_per_shard_per_s)} calls/s × {fmt(c.service_ms)} ms over "
@@ -56,8 +74,15 @@ def _problem(c: ComponentReport, u_target: float) -> tuple[float, str, Status, s
         reason = (f"{c.label} is saturated at {c.utilization:.0%} of capacity ({load}; capacity "
                   f"{fmt(cap)} calls/s)")
         score = 10 + c.utilization
+    elif c.status == Status.INFEASIBLE and "replicas_needed" in c.figures:
+        why = c.sizing_reason.rstrip(".")
+        reason = (f"{c.label} needs at least {fmt(c.figures['replicas_needed'].value)} replicas"
+                  f"{' per shard' if c.shards > 1 else ''} ({fmt(c.nodes)} nodes, ${fmt(c.cost_usd_month)}/month "
+                  f"at that count), past where the sizing search stops: {why[:1].lower() + why[1:]}")
+        score = 5.5
     elif c.status == Status.INFEASIBLE:
-        reason = f"{c.label} cannot meet its latency share with any replica count: {c.sizing_reason}"
+        why = c.sizing_reason.rstrip(".")
+        reason = f"{c.label} cannot meet its latency share with any replica count: {why[:1].lower() + why[1:]}"
         score = 5.0
     else:
         reason = f"{c.label} runs hot at {c.utilization:.0%} utilisation, above the {u_target:.0%} target ({load})"
@@ -69,6 +94,8 @@ def _advice(c: ComponentReport) -> str:
     need = c.replicas_recommended
     per = " per shard" if c.shards > 1 else ""
     add = f"add replicas (about {need}{per} meet the target)" if need else "add replicas"
+    if need is None and "replicas_needed" in c.figures:
+        add = f"add replicas (at least {fmt(c.figures['replicas_needed'].value)}{per} are needed)"
     base = c.figures["service_ms"].inputs[0].value
     per_item_share = 1 - base / c.service_ms if c.service_ms > 0 else 0.0
     if c.status == Status.INFEASIBLE:

@@ -6,6 +6,7 @@ few, the JSON export reads them all, and both see the same figures.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ class Costs:
     """Incoming (source, calls/s, payload bytes)."""
     hours: float
     """Hours billed per month."""
-    duty: tuple[tuple[str, float], ...]
-    """(job, share of the month) when only batch jobs use the component."""
+    duty: tuple[tuple[str, float, float], ...]
+    """(job, share of the month its window covers, its share of the component's batch load) when only batch
+    jobs use the component."""
     cost_usd_month: float
 
 
@@ -51,15 +53,38 @@ def component_costs(z: Sized, tr: Traffic) -> Costs:
     memory_gb = s.data_gb * z.replicas if z.data_in == "memory" else 0.0
     storage_gb = 0.0 if z.data_in == "memory" else s.data_gb * s.replication
     net_terms = tr.network.get(z.id, ())
-    duty = tr.duty.get(z.id, ())
+    duty = batch_duty(z, tr, nodes)
     hours = HOURS_PER_MONTH
     if duty:
-        hours = HOURS_PER_MONTH * min(1.0, sum(f for _, f in duty))
+        hours = HOURS_PER_MONTH * min(1.0, sum(f * w for _, f, w in duty))
     compute = nodes * s.cost_usd_per_hour * hours
     storage_cost = storage_gb * s.storage_usd_per_gb_month
     return Costs(nodes=nodes, memory_gb=memory_gb, storage_gb=storage_gb,
                  network_mb_s=sum(r * b for _, r, b in net_terms) / 1e6, network=net_terms, hours=hours, duty=duty,
                  cost_usd_month=compute + storage_cost)
+
+
+def batch_duty(z: Sized, tr: Traffic, nodes: int) -> tuple[tuple[str, float, float], ...]:
+    """Each batch job using a batch-only component: (job, window ÷ schedule, share of the nodes it keeps up).
+
+    The pool is sized for all its jobs at once; a job's window keeps up only the nodes its own work needs,
+    ⌈nodes × its share of the load⌉ (one node at least when it sends any work), so a job that sends the pool
+    little (a model push from a training job) adds one node's hours, not the whole pool's. Load = calls/s ×
+    base service + items/s × per-item service (busy server-ms per second).
+    """
+    duty = tr.duty.get(z.id, ())
+    if len(duty) < 2 or nodes < 1:
+        return tuple((job, f, 1.0) for job, f in duty)
+    s = z.spec
+    load = {}
+    for job, _ in duty:
+        calls, items = tr.job_load.get(job, {}).get(z.id, (0.0, 0.0))
+        load[job] = calls * s.service_ms + items * s.per_item_ms
+    total = sum(load.values())
+    if total <= 0:
+        return tuple((job, f, 1.0) for job, f in duty)
+    return tuple((job, f, max(1, math.ceil(nodes * load[job] / total - 1e-9)) / nodes if load[job] > 0 else 0.0)
+                 for job, f in duty)
 
 
 def component_report(rp: ResolvedPattern, cid: str, tr: Traffic, z: Sized) -> ComponentReport:
@@ -105,9 +130,17 @@ def component_figures(z: Sized, k: Costs) -> dict[str, Figure]:
                                     "envelope alone")
     duty_note = ""
     if k.duty:
-        share = min(1.0, sum(f for _, f in k.duty))
-        duty_note = (f" Only batch jobs use it ({', '.join(j for j, _ in k.duty)}), so it is billed for "
-                     f"{share:.0%} of the month (window ÷ schedule).")
+        share = min(1.0, sum(f * w for _, f, w in k.duty))
+        duty_note = (f" Only batch jobs use it ({', '.join(j for j, _, _ in k.duty)}), so it is billed for "
+                     f"{share:.0%} of the month (see hours billed).")
+        F["hours_billed"] = Figure(
+            "hours_billed", "Hours billed", k.hours, "h/month",
+            "730 h × min(1, Σ over its batch jobs of window ÷ schedule × share of the nodes the job keeps up)",
+            tuple(Input(f"{j}: window ÷ schedule", f, "") for j, f, _ in k.duty[:6]) +
+            tuple(Input(f"{j}: share of the nodes", w, "") for j, _, w in k.duty[:6]),
+            note="share of the nodes = ⌈nodes × the job's share of the load⌉ ÷ nodes (one node at least when the job "
+                 "sends any work; load = calls/s × base service + items/s × per-item service); assumption: a job's "
+                 "window keeps up only the nodes its own work needs")
     F["cost_usd_month"] = Figure("cost_usd_month", "Cost per month", k.cost_usd_month, "USD",
                                  "nodes × price per hour × hours billed + storage GB × price per GB-month",
                                  (Input("nodes", k.nodes, ""), Input("price", s.cost_usd_per_hour, "USD/h"),

@@ -51,7 +51,13 @@ class _Composed:
 
 
 def budgets(rp: ResolvedPattern, rpath: nx.DiGraph, tr: Traffic) -> dict[str, float]:
-    """Each request-path stage's share of the target, in proportion to its mean service time."""
+    """Each request-path stage's share of the target, in proportion to its mean service time, over the
+    longest path through it with every downstream stage weighted by how often it runs per call of its caller.
+
+    A callee reached with probability p < 1 (``calls: 0.05``) adds p × its time to its callers' paths, so a
+    fallback that rarely (or never) runs does not squeeze everyone else's share; k sequential calls add k
+    times. The stage's own share is taken given that it runs (a rare stage still gets a share of the whole).
+    """
     weight = {}
     for n in rpath.nodes:
         s = tr.specs[n]
@@ -60,22 +66,35 @@ def budgets(rp: ResolvedPattern, rpath: nx.DiGraph, tr: Traffic) -> dict[str, fl
         weight[n] = s.service_ms + s.per_item_ms * ipc + tr.request.rtt_ms
         if rp.types[n].category == "client":
             weight[n] = 0.0
+    runs = call_weights(rp, rpath, tr)
     order = list(nx.topological_sort(rpath))
     to = {}
     for n in order:
         to[n] = weight[n] + max((to[u] for u in rpath.predecessors(n)), default=0.0)
     frm = {}
     for n in reversed(order):
-        frm[n] = weight[n] + max((frm[v] for v in rpath.successors(n)), default=0.0)
+        frm[n] = weight[n] + max((runs[n, v] * frm[v] for v in rpath.successors(n)), default=0.0)
     out = {}
     for n in order:
         if tr.specs[n].budget_ms is not None:
             out[n] = tr.specs[n].budget_ms
             continue
-        through = to[n] + frm[n] - weight[n]
+        repeat = max((max(1.0, runs[u, n]) for u in rpath.predecessors(n)), default=1.0)
+        through = to[n] - weight[n] + repeat * frm[n]
         if through > 0 and weight[n] > 0:
             out[n] = tr.request.target_ms * weight[n] / through
     return out
+
+
+def call_weights(rp: ResolvedPattern, rpath: nx.DiGraph, tr: Traffic) -> dict[tuple[str, str], float]:
+    """How many times a callee's time counts on its caller's path, per call of the caller:
+    k for k sequential calls, min(k, 1) for parallel ones (k < 1 is the probability of the call)."""
+    runs: dict[tuple[str, str], float] = defaultdict(float)
+    for i, cn in enumerate(rp.pattern.connections):
+        if cn.kind == "sync" and rpath.has_edge(cn.source, cn.target):
+            k = tr.edge_calls[i]
+            runs[cn.source, cn.target] = max(runs[cn.source, cn.target], k if cn.fanout == "sequential" else min(k, 1.0))
+    return runs
 
 
 def latency(rp: ResolvedPattern, rpath: nx.DiGraph, sized: Mapping[str, Sized], tr: Traffic,
@@ -98,16 +117,47 @@ def latency(rp: ResolvedPattern, rpath: nx.DiGraph, sized: Mapping[str, Sized], 
         c = sized[n]
         stages.append(Stage(component=n, label=_label(rp, n), mean_ms=d.mean_ms() if d else c.mean_ms,
                             p99_ms=d.quantile_ms(0.99) if d else c.p99_ms, budget_ms=budget_of.get(n),
-                            fanout=float(c.shards if rp.types[n].shard_access == "all" else 1)))
+                            fanout=c.shards_per_call))
     q, target_ms = composed.q, tr.request.target_ms
     meets = q is not None and q <= target_ms
     margin = target_ms - q if q is not None else None
     mean, p50 = composed.total.mean_ms(), composed.total.quantile_ms(0.5)
     F = _figures(rp, sized, steps, tr, crit, composed, mean, p50, meets, margin)
+    if not meets:
+        fix = _sequential_fix(rp, rpath, sized, steps, tr, crit_edges, composed, deadline)
+        if fix is not None:
+            F["if_parallel_ms"] = fix
     e2e = EndToEnd(entry=entry, percentile=pct, target_ms=target_ms, saturated=False, saturated_components=[],
                    mean_ms=mean, p50_ms=p50, p99_ms=composed.q99, target_percentile_ms=q, meets_target=meets,
                    margin_ms=margin, critical_path=crit, stages=stages, figures=F)
     return Latency(end_to_end=e2e, critical_edges=frozenset(crit_edges))
+
+
+def _sequential_fix(rp, rpath: nx.DiGraph, sized: Mapping[str, Sized], steps: Steps, tr: Traffic,
+                    crit_edges: list[int], composed: _Composed, deadline: Deadline) -> Figure | None:
+    """When the critical path makes k > 1 sequential calls, the end-to-end percentile if the heaviest such
+    connection ran its k calls in parallel (composed again with that one change), or None."""
+    seq = [i for i in crit_edges if rp.pattern.connections[i].fanout == "sequential" and tr.edge_calls[i] > 1]
+    if not seq:
+        return None
+    i = max(seq, key=lambda j: tr.edge_calls[j] * (composed.means.get(rp.pattern.connections[j].target, 0.0)
+                                                   + tr.request.rtt_ms))
+    cn = rp.pattern.connections[i]
+    parallel = cn.model_copy(update={"fanout": "parallel"})
+    steps2 = {n: [[(j, parallel if j == i else c) for j, c in group] for group in groups]
+              for n, groups in steps.items()}
+    again = _compose(rp, rpath, sized, steps2, tr, deadline)
+    pct = rp.pattern.request.percentile
+    k = tr.edge_calls[i]
+    return Figure("if_parallel_ms", f"End-to-end p{fmt(pct)} if the {fmt(k)} calls ran in parallel", again.q, "ms",
+                  f"the composition again with connections[{i}] ({cn.source} → {cn.target}) as max×{fmt(k)} "
+                  f"instead of sum×{fmt(k)}",
+                  (Input(f"p{fmt(pct)} now", composed.q, "ms"), Input("calls per request", k, "calls"),
+                   Input(f"mean per call of {cn.target}", composed.means.get(cn.target, 0.0), "ms"),
+                   Input("network round trip per call", tr.request.rtt_ms, "ms")),
+                  note=f"connections[{i}]: {cn.source} calls {cn.target} {fmt(k)} times one after another; a multi-get "
+                       "(one call carrying the keys) or parallel calls remove the sum. Parallel calls are assumed "
+                       "independent, as everywhere in the composition.")
 
 
 def _label(rp: ResolvedPattern, n: str) -> str:
@@ -187,6 +237,8 @@ def _horizons(rp, children_first: list[str], sized: Mapping[str, Sized], steps: 
         h = 0.0 if c.station is None else dist.horizon_for(c.station)
         if rp.types[n].shard_access == "all" and c.shards > 1:
             h *= 1 + math.log(c.shards) / math.log(1e4)
+        elif c.scatters:
+            h *= 1 + math.log(math.ceil(c.shards_per_call)) / math.log(1e4)
         for group in steps[n]:
             h += max(rtt_ms * max(1.0, _k_seq(edge_calls[i], cn)) + _fan_h(horizon[cn.target], edge_calls[i], cn)
                      for i, cn in group)
@@ -251,7 +303,8 @@ def _fan_h(h: float, k: float, cn: Connection) -> float:
 
 
 def _own_dist(rp, n: str, c: Sized, lattice: dist.Lattice) -> dist.Dist:
-    """Response distribution of ``n``'s own station (max over its shards when a call visits all of them)."""
+    """Response distribution of ``n``'s own station (max over its shards when a call visits all of them, or
+    over the shards a multi-key call touches: the nearest whole counts, mixed)."""
     if c.station is None:
         return dist.point_mass(lattice, 0.0)
     if c.request_service_ms is not None:
@@ -260,6 +313,8 @@ def _own_dist(rp, n: str, c: Sized, lattice: dist.Lattice) -> dist.Dist:
         d = dist.from_station(lattice, c.station)
     if rp.types[n].shard_access == "all" and c.shards > 1:
         d = dist.max_of_k(d, c.shards)
+    elif c.scatters:
+        d = _repeat(d, c.shards_per_call, "parallel")
     return d
 
 
@@ -301,7 +356,8 @@ def _repeat(d: dist.Dist, k: float, fanout: str) -> dist.Dist:
 
 def _expression(rp, n: str, sized: Mapping[str, Sized], steps: Steps, edge_calls, depth: int = 0) -> str:
     c = sized[n]
-    text = n + (f"[max of {c.shards} shards]" if rp.types[n].shard_access == "all" and c.shards > 1 else "")
+    text = n + (f"[max of {c.shards} shards]" if rp.types[n].shard_access == "all" and c.shards > 1 else
+                f"[max of {fmt(c.shards_per_call)} of {c.shards} shards]" if c.scatters else "")
     if depth > 6:
         return text + " ⊕ …"
     for group in steps[n]:

@@ -884,13 +884,18 @@ class Sizing:
     reason : str
         A plain sentence: which constraint binds, or why none can be met.
     binding : str
-        ``"stability"``, ``"utilization"``, ``"p99"``, ``"no traffic"`` or ``"infeasible"``.
+        ``"stability"``, ``"utilization"``, ``"p99"``, ``"no traffic"``, ``"infeasible"`` or ``"cap"``
+        (the search stopped at ``max_servers``).
+    lower_bound_servers : int or None
+        When the search stops at ``max_servers``: the fewest servers the load needs at least (stable and
+        at most at the utilisation target), ``max(⌊a⌋ + 1, ⌈a / U⌉)``; a p99 target may need more.
     """
 
     min_servers: int | None
     infeasible: bool
     reason: str
     binding: str = ""
+    lower_bound_servers: int | None = None
 
 
 def size_servers(
@@ -962,18 +967,21 @@ def size_servers(
         return Sizing(1, False, "There is no traffic, so one server is enough.", "no traffic")
 
     if not a < cap:  # every search below is bounded by cap; a load this large cannot fit under it
+        need = _lower_bound(a, u_target)
         return Sizing(
-            None, True,
-            f"The load of {a:.4g} Erlangs needs more than max_servers = {cap} servers.",
-            "infeasible",
+            min_servers=None, infeasible=True,
+            reason=(f"The load of {a:.4g} Erlangs needs at least {need:.4g} servers (a ÷ {u_target or 1:g}), more "
+                    f"than max_servers = {cap} servers, where the search stops." if need is not None else
+                    f"The load of {a:.4g} Erlangs needs more than max_servers = {cap} servers."),
+            binding="cap", lower_bound_servers=need,
         )
     c0, binding = _fewest_for_utilization(lam, s_ms, a, u_target)
     if c0 > cap:
         return Sizing(
-            None, True,
-            f"Meeting the {binding} constraint needs {c0} servers, more than "
-            f"max_servers = {cap}.",
-            "infeasible",
+            min_servers=None, infeasible=True,
+            reason=f"Meeting the {binding} constraint needs {c0} servers, more than max_servers = {cap} servers, "
+                   "where the search stops.",
+            binding="cap", lower_bound_servers=c0,
         )
     if t_target is not None and not _meets_p99(s_ms, c0, lam, a, cs, ca, t_target):
         return _size_for_p99(s_ms, c0, lam, a, cs, ca, t_target, cap)
@@ -986,6 +994,17 @@ def size_servers(
                   f"(a = {a:.6g} Erlangs, utilization {a / c0:.6g})")
         reason += "; the other targets are met there." if (u_target or t_target) else "."
     return Sizing(c0, False, reason, binding)
+
+
+def _lower_bound(a: float, u_target: float | None) -> int | None:
+    """Fewest servers that keep ``a`` Erlangs stable and at most at the utilisation target (no search:
+    used when ``a`` is past the search's cap); None when the load is not a finite number."""
+    if not math.isfinite(a) or (u_target is not None and not math.isfinite(a / u_target)):
+        return None
+    c = math.floor(a) + 1
+    if u_target is not None:
+        c = max(c, math.ceil(a / u_target - 1e-9))
+    return c
 
 
 def _stable(c: int, lam: float, s_ms: float, a: float) -> bool:
@@ -1028,7 +1047,7 @@ def _size_for_p99(s_ms: float, c0: int, lam: float, a: float, cs: float, ca: flo
                 None, True,
                 f"Even max_servers = {cap} servers do not bring the p99 down to "
                 f"{t_target:g} ms.",
-                "infeasible",
+                "cap", cap,
             )
         bad = good
         step *= 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from explorer.engine import queueing
 from explorer.engine.constants import USABLE_MEMORY_FRACTION, Deadline
@@ -44,6 +44,14 @@ class Sized:
     """cv of everything arriving (differs from the type's when calls of different sizes share the queue)."""
     request_service_ms: float | None
     shards: int
+    shard_terms: tuple[Term, ...]
+    """The incoming streams as calls to single shards (a k-key read over S shards becomes one call to each shard
+    it touches, carrying k ÷ touched keys); the same as ``terms`` unless a multi-key call spreads over shards."""
+    shards_per_call: float
+    items_per_shard_call: float
+    """Items (keys) per call to one shard: items per call ÷ shards touched when a call spreads over shards."""
+    """Shards a request-path call touches: all of them (``shard_access: all``), S·(1 − (1 − 1/S)^k) for k keys
+    over S shards, else 1."""
     arrival_per_shard_per_s: float
     replicas: int
     replicas_provisioned: int
@@ -54,6 +62,11 @@ class Sized:
     station: queueing.StationFigures | None
     mode: str
     target_utilization: float
+
+    @property
+    def scatters(self) -> bool:
+        """True when a call's keys spread over more than one shard of a key-sharded store."""
+        return self.shard_access == "one" and self.shards > 1 and self.shards_per_call > 1 + 1e-9
 
     @property
     def sizing_reason(self) -> str:
@@ -88,7 +101,12 @@ def sizing(rp: ResolvedPattern, tr: Traffic, budgets: Mapping[str, float], on_pa
 
 def size_component(rp: ResolvedPattern, cid: str, tr: Traffic, budget: float | None, on_path: bool,
                    mode: str) -> Sized:
-    """Shards, replicas and the station of one component."""
+    """Shards, replicas and the station of one component.
+
+    A call of k keys to a store sharded by key (``shard_access: one``) over S shards touches
+    S·(1 − (1 − 1/S)^k) shards on average; each touched shard serves one call of k ÷ touched keys, and the
+    caller waits for the slowest of them (the latency pass takes the maximum of that many copies).
+    """
     t = rp.types[cid]
     s = tr.specs[cid]
     u_target = tr.request.target_utilization
@@ -96,17 +114,26 @@ def size_component(rp: ResolvedPattern, cid: str, tr: Traffic, budget: float | N
     items_s = tr.items_per_s.get(cid, 0.0)
     terms = tr.terms.get(cid, ())
     ipc = items_s / lam if lam > 0 else tr.first_items.get(cid, 1.0)
-    service = s.service_ms + s.per_item_ms * ipc
-    cv, request_service = service_mix(s, terms, service)
+    shards = 1 if t.category == "client" else _shards(s, t.data_in)
+    shard_terms, lam_sub, ipc_sub, fan = terms, lam, ipc, float(shards) if t.shard_access == "all" else 1.0
+    if t.shard_access == "one" and shards > 1 and (ipc > 1 or any(x.items_per_call > 1 for x in terms)):
+        shard_terms = tuple(replace(x, rate=x.rate * touched_shards(shards, x.items_per_call),
+                                    items_per_call=x.items_per_call / touched_shards(shards, x.items_per_call))
+                            for x in terms)
+        lam_sub = sum(x.rate for x in shard_terms)
+        ipc_sub = items_s / lam_sub if lam_sub > 0 else ipc / touched_shards(shards, ipc)
+        fan = _request_fanout(shards, terms, ipc)
+    service = s.service_ms + s.per_item_ms * ipc_sub
+    cv, request_service = service_mix(s, shard_terms, service)
     common = dict(id=cid, category=t.category, data_in=t.data_in, shard_access=t.shard_access, spec=s, terms=terms,
                   on_request_path=on_path, calls_per_s=lam, items_per_s=items_s, items_per_call=ipc,
-                  service_ms=service, service_cv=s.cv, queue_cv=cv, mode=mode, target_utilization=u_target)
+                  service_ms=service, service_cv=s.cv, queue_cv=cv, mode=mode, target_utilization=u_target,
+                  shard_terms=shard_terms, shards_per_call=fan, items_per_shard_call=ipc_sub)
     if t.category == "client":
         return Sized(**common, status=Status.EXTERNAL, request_service_ms=None, shards=1, arrival_per_shard_per_s=lam,
                      replicas=0, replicas_provisioned=0, replicas_recommended=None, servers_per_shard=0,
                      budget_ms=None, sized=None, station=None)
-    shards = _shards(s, t.data_in)
-    lam_shard = lam if t.shard_access == "all" else lam / shards
+    lam_shard = lam if t.shard_access == "all" else lam_sub / shards
     sized, recommended, provisioned, used = _replicas(s, lam_shard, service, cv, u_target,
                                                       budget if on_path and budget is not None and lam_shard > 0
                                                       else None, mode)
@@ -117,27 +144,100 @@ def size_component(rp: ResolvedPattern, cid: str, tr: Traffic, budget: float | N
                  sized=sized, station=st)
 
 
+def touched_shards(shards: int, keys: float) -> float:
+    """Mean number of distinct shards that ``keys`` keys, each on a uniformly random one of ``shards``, fall on.
+
+    S·(1 − (1 − 1/S)^k): each shard is missed by all k keys with probability (1 − 1/S)^k. One key (or fewer)
+    touches one shard.
+
+    Examples
+    --------
+    >>> touched_shards(4, 1)
+    1.0
+    >>> round(touched_shards(257, 500), 1)
+    220.4
+    >>> touched_shards(1, 500)
+    1.0
+    """
+    if shards <= 1 or keys <= 1:
+        return 1.0
+    return shards * -math.expm1(keys * math.log1p(-1.0 / shards))
+
+
+def _request_fanout(shards: int, terms: tuple[Term, ...], ipc: float) -> float:
+    """Shards touched per call, averaged over request-path calls (all calls when none is on the request path)."""
+    weighted = [x for x in terms if x.request and x.rate > 0] or [x for x in terms if x.rate > 0]
+    total = sum(x.rate for x in weighted)
+    if total <= 0:
+        return touched_shards(shards, ipc)
+    return sum(x.rate * touched_shards(shards, x.items_per_call) for x in weighted) / total
+
+
+def settle(sized: Mapping[str, Sized], end_to_end_meets: bool) -> dict[str, Sized]:
+    """Stages that missed only their share of the budget, once the end-to-end result is known.
+
+    A share is a heuristic split of the target (in proportion to mean service time); the composed end-to-end
+    percentile is what the target is about. In auto-size a stage whose share lies below its own service-time
+    p99 runs the utilisation-sized count; if the end-to-end target is met with that count, the stage is not
+    infeasible: it is recommended at that count, and its reason says its share was too tight. A stage past the
+    sizing search's cap stays infeasible (its count is a lower bound, not a searched one).
+    """
+    if not end_to_end_meets:
+        return dict(sized)
+    return {cid: _settled(z) if z.status == Status.INFEASIBLE and z.mode == "autosize" and z.sized is not None
+            and z.sized.lower_bound_servers is None else z for cid, z in sized.items()}
+
+
+def _settled(z: Sized) -> Sized:
+    share = z.sized.reason.rstrip(".") if z.sized is not None else ""
+    reason = (f"{z.servers_per_shard} servers: the utilization target {fmt(z.target_utilization)} binds; its share "
+              f"of the budget is too tight on its own ({share[:1].lower() + share[1:]}), but the end-to-end "
+              "percentile meets the target with this count.")
+    sized = queueing.Sizing(z.servers_per_shard, False, reason, "utilization")
+    return replace(z, sized=sized, replicas_recommended=z.replicas,
+                   status=_status(z.calls_per_s, z.station, z.mode, z.replicas, z.target_utilization))
+
+
 def sizing_figures(z: Sized) -> dict[str, Figure]:
     """Traffic, sizing and queueing figures of one component, in the order they are shown
     (the status figure is not among them unless the component is a client: it comes last)."""
-    F = _traffic_figures(z.spec, z.calls_per_s, z.items_per_s, z.items_per_call, z.service_ms, z.terms)
+    F = _traffic_figures(z.spec, z.calls_per_s, z.items_per_s, z.items_per_call, z.service_ms, z.terms,
+                         z.items_per_shard_call if z.scatters else None)
     if z.station is None:
         F["status"] = Figure("status", "Status", Status.EXTERNAL, "", "clients are the source of traffic, not a queue")
         return F
     s = z.spec
     F["shards"] = _shards_figure(s, z.data_in, z.shards)
-    F["arrival_per_shard_per_s"] = Figure(
-        "arrival_per_shard_per_s", "Arrival rate per shard", z.arrival_per_shard_per_s, "calls/s",
-        "every shard sees every call (scatter-gather)" if z.shard_access == "all" else "λ ÷ shards (a call hits one shard)",
-        (Input("λ", z.calls_per_s, "calls/s"), Input("shards", z.shards, "")))
+    if z.scatters:
+        F["shards_per_call"] = Figure(
+            "shards_per_call", "Shards touched per call", z.shards_per_call, "shards",
+            "S·(1 − (1 − 1/S)^k): k keys, each on one of S shards at random (averaged over request-path calls)",
+            (Input("S (shards)", z.shards, ""),) + (
+                tuple(Input(f"k from {x.source}", x.items_per_call, "keys") for x in z.terms[:12] if x.request)
+                or (Input("k (keys per call)", z.items_per_call, "keys"),)),
+            note="the call waits for the slowest of the shards it touches; keys are assumed spread uniformly")
+        F["arrival_per_shard_per_s"] = Figure(
+            "arrival_per_shard_per_s", "Arrival rate per shard", z.arrival_per_shard_per_s, "calls/s",
+            "Σ over incoming streams of calls/s × shards touched per call ÷ shards (a multi-key read visits "
+            "every shard holding one of its keys)",
+            tuple(Input(f"from {x.source}", x.rate, f"calls/s × {fmt(y.rate / x.rate if x.rate else 1.0)} shards")
+                  for x, y in zip(z.terms[:12], z.shard_terms[:12], strict=True)) + (Input("shards", z.shards, ""),))
+    else:
+        F["arrival_per_shard_per_s"] = Figure(
+            "arrival_per_shard_per_s", "Arrival rate per shard", z.arrival_per_shard_per_s, "calls/s",
+            "every shard sees every call (scatter-gather)" if z.shard_access == "all"
+            else "λ ÷ shards (a call hits one shard)",
+            (Input("λ", z.calls_per_s, "calls/s"), Input("shards", z.shards, "")))
     _replica_figures(F, s, z.arrival_per_shard_per_s, z.service_ms, z.target_utilization, z.budget_ms, z.sized,
                      z.replicas_recommended, z.replicas_provisioned, z.replicas, z.servers_per_shard, z.mode)
     _queue_figures(F, s, z.station, z.arrival_per_shard_per_s, z.service_ms, z.servers_per_shard, z.queue_cv,
-                   z.request_service_ms, z.terms)
+                   z.request_service_ms, z.shard_terms)
     if z.budget_ms is not None:
         F["budget_ms"] = Figure("budget_ms", "Latency budget", z.budget_ms, "ms",
                                 "explicit in the pattern" if s.budget_ms is not None else
-                                "target × this stage's service time ÷ the service time of the longest request path through it",
+                                "target × this stage's service time ÷ the service time of the longest request path "
+                                "through it (each callee counted as often as it runs per call of its caller: p for a "
+                                "call made with probability p, k for k sequential calls)",
                                 (Input("target", z.budget_ms, "ms"),))
     return F
 
@@ -150,7 +250,19 @@ def status_figure(z: Sized) -> Figure:
 
 
 def _traffic_figures(s: Spec, lam: float, items_s: float, ipc: float, service: float,
-                     terms: tuple[Term, ...]) -> dict[str, Figure]:
+                     terms: tuple[Term, ...], ipc_shard: float | None = None) -> dict[str, Figure]:
+    """Arrival, items per call and service time; ``ipc_shard`` when a multi-key call spreads over shards
+    (the service time is then that of one shard's part of the call)."""
+    sources = "Sources: " + "; ".join(f"{k}: {v}" for k, v in s.sources.items() if k in ("service_ms", "per_item_ms"))
+    if ipc_shard is None:
+        service_f = Figure("service_ms", "Mean service time", service, "ms", "S = base + per-item × items per call",
+                           (Input("base", s.service_ms, "ms"), Input("per-item", s.per_item_ms, "ms"),
+                            Input("items per call", ipc, "items")), note=sources)
+    else:
+        service_f = Figure("service_ms", "Mean service time", service, "ms",
+                           "S = base + per-item × keys per shard call (items/s ÷ calls to single shards/s)",
+                           (Input("base", s.service_ms, "ms"), Input("per-item", s.per_item_ms, "ms"),
+                            Input("keys per shard call", ipc_shard, "items")), note=sources)
     return {
         "calls_per_s": Figure("calls_per_s", "Arrival rate", lam, "calls/s",
                               "λ = Σ over incoming connections of (upstream calls/s × calls per upstream call)",
@@ -159,11 +271,7 @@ def _traffic_figures(s: Spec, lam: float, items_s: float, ipc: float, service: f
         "items_per_call": Figure("items_per_call", "Items per call", ipc, "items",
                                  "items/s ÷ calls/s (weighted over incoming connections)",
                                  (Input("items/s", items_s, "items/s"), Input("λ", lam, "calls/s"))),
-        "service_ms": Figure("service_ms", "Mean service time", service, "ms", "S = base + per-item × items per call",
-                             (Input("base", s.service_ms, "ms"), Input("per-item", s.per_item_ms, "ms"),
-                              Input("items per call", ipc, "items")),
-                             note="Sources: " + "; ".join(f"{k}: {v}" for k, v in s.sources.items()
-                                                          if k in ("service_ms", "per_item_ms"))),
+        "service_ms": service_f,
     }
 
 
@@ -199,12 +307,18 @@ def _replicas(s: Spec, lam_shard: float, service: float, cv: float, u_target: fl
                                   service_cv=cv)
     u_only = sized if not sized.infeasible else queueing.size_servers(
         lam_shard, service, target_utilization=u_target, service_cv=cv)
+    if u_only.lower_bound_servers is not None and sized.lower_bound_servers is None:
+        sized = replace(sized, reason=f"{sized.reason} {u_only.reason}",
+                        lower_bound_servers=u_only.lower_bound_servers)
     recommended = None
     if not sized.infeasible and sized.min_servers is not None:
         recommended = max(s.replication, math.ceil(sized.min_servers / s.concurrency))
     provisioned = max(s.replicas, s.replication) if s.replicas > 0 else 0
     if mode == "autosize":
-        fallback = max(s.replication, math.ceil((u_only.min_servers or 1) / s.concurrency))
+        # past the search's cap there is no count that is known to meet every target, but there is a count
+        # the load needs at least: run (and bill) that, not one replica
+        servers = u_only.min_servers or u_only.lower_bound_servers or sized.lower_bound_servers or 1
+        fallback = max(s.replication, math.ceil(servers / s.concurrency))
         used = recommended if recommended is not None else fallback
     else:
         used = provisioned
@@ -220,8 +334,19 @@ def _replica_figures(F: dict[str, Figure], s: Spec, lam_shard: float, service: f
         (Input("λ per shard", lam_shard, "calls/s"), Input("S", service, "ms"), Input("k (concurrency)", s.concurrency, ""),
          Input("target ρ", u_target, ""), Input("p99 budget", budget, "ms"),
          Input("replication floor", s.replication, "")), note=sized.reason)
+    if sized.lower_bound_servers is not None:
+        F["replicas_needed"] = Figure(
+            "replicas_needed", "Replicas needed (lower bound)", math.ceil(sized.lower_bound_servers / s.concurrency),
+            "", "⌈max(⌊a⌋ + 1, ⌈a ÷ target ρ⌉) ÷ k⌉ with a = λ·S (Erlangs): past the sizing search's cap, the fewest "
+            "replicas the load needs at least (a p99 budget may need more)",
+            (Input("λ per shard", lam_shard, "calls/s"), Input("S", service, "ms"),
+             Input("a", lam_shard * service / 1000.0, "Erlangs"), Input("target ρ", u_target, ""),
+             Input("k (concurrency)", s.concurrency, "")), note=sized.reason)
     F["replicas"] = Figure("replicas", "Replicas per shard", used, "",
-                           "provisioned in the pattern" if mode == "provisioned" else "auto-size: the recommended count",
+                           "provisioned in the pattern" if mode == "provisioned" else
+                           "auto-size: the recommended count" if recommended is not None else
+                           "auto-size: no count meets every target; the utilisation-sized count (a lower bound "
+                           "past the search's cap)",
                            (Input("provisioned", provisioned, ""), Input("recommended", recommended, "")))
     F["servers"] = Figure("servers", "Servers per shard (c)", servers, "", "c = replicas × concurrency per replica",
                           (Input("replicas", used, ""), Input("concurrency", s.concurrency, "calls")),

@@ -145,6 +145,8 @@ class Traffic:
     job_rates: Mapping[str, JobRate]
     job_reach: Mapping[str, tuple[str, ...]]
     """Components each batch job reaches over batch connections, in propagation order."""
+    job_load: Mapping[str, Mapping[str, tuple[float, float]]]
+    """(calls/s, items/s) each batch job sends to each component it reaches, during its window."""
     network: Mapping[str, tuple[tuple[str, float, float], ...]]
     """Incoming (source, calls/s, bytes per call) of each component; bytes per call = envelope + items × bytes
     per item."""
@@ -212,12 +214,16 @@ def traffic(rp: ResolvedPattern, values: Mapping[str, float]) -> Traffic:
     duty: dict[str, list[tuple[str, float]]] = defaultdict(list)
     job_rates: dict[str, JobRate] = {}
     job_reach: dict[str, tuple[str, ...]] = {}
+    job_load: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
     for j, job in enumerate(p.batch_jobs):
         rates = _job_rate(ev, job, j)
         job_rates[job.id] = rates
         pushes.append(push({job.entry: (rates.items_per_s / rates.batch_items, rates.batch_items)}, ("batch",),
                            f"job {job.id}"))
         job_reach[job.id] = tuple(pushes[-1].order)
+        for cid, k, n in pushes[-1].adds:
+            was = job_load[job.id].get(cid, (0.0, 0.0))
+            job_load[job.id][cid] = (was[0] + k, was[1] + n)
         for cid in pushes[-1].order:
             duty[cid].append((job.id, min(1.0, rates.window_hours / rates.every_hours)))
 
@@ -234,7 +240,7 @@ def traffic(rp: ResolvedPattern, values: Mapping[str, float]) -> Traffic:
         edge_rate=tuple(edge_rate), edge_calls=edge_calls, edge_items=edge_items, first_items=first_items,
         always_on=frozenset(always_on),
         duty={c: tuple(d) for c, d in duty.items() if c not in always_on},
-        job_rates=job_rates, job_reach=job_reach, network={c: tuple(n) for c, n in network.items()},
+        job_rates=job_rates, job_reach=job_reach, job_load=dict(job_load), network={c: tuple(n) for c, n in network.items()},
         features=features)
 
 
