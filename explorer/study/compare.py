@@ -24,6 +24,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+import plotly.graph_objects as go
+
 from explorer.engine.analysis import analyse
 from explorer.engine.report import Figure, Input, Report
 from explorer.engine.sweep import Sweep, sweep, traffic_parameter
@@ -492,8 +494,6 @@ def overlay_chart(sw_a: Sweep | None, label_a: str, sw_b: Sweep | None, label_b:
     Saturated points have no finite p99: they are gaps in the curve, marked with an x on the axis,
     and each side's saturation knee is a dotted vertical line.
     """
-    import plotly.graph_objects as go
-
     fig = go.Figure()
     shapes = []
     title = _CURVE_TITLES.get(metric, metric)
