@@ -139,6 +139,37 @@ def _metrics(report) -> None:
                 ui.show_trace(present.explain_refs(report, m.refs))
 
 
+def _ml_metrics(report) -> None:
+    """The ML figures the design turns on (GPUs, index, staleness, training), a second row of metrics."""
+    metrics = present.ml_headline(report)
+    if not metrics:
+        return
+    for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
+        with col:
+            st.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None)
+            with st.popover("How is this computed?", width="stretch"):
+                ui.show_trace(present.explain_refs(report, m.refs))
+
+
+def _ml(report) -> None:
+    """Every ML figure, a table per section; each section's trace opens below its table."""
+    views = present.ml_views(report)
+    if not views:
+        return
+    with st.expander(f"ML figures ({len(views)} section{'s' if len(views) != 1 else ''})", expanded=True,
+                     icon=":material/model_training:"):
+        for v in views:
+            about = f" — `{v.component}`" if v.component else ""
+            st.markdown(f"**{ui.md_safe(v.title)}**{about}")
+            st.table(pd.DataFrame({"Value": [r.value for r in v.rows]},
+                                  index=pd.Index([r.label for r in v.rows], name="Figure")))
+            with st.popover("How are these computed?", width="stretch"):
+                ui.show_trace(present.ml_section_trace(report, v.key))
+        fig = charts.staleness_chart(report)
+        if fig is not None:
+            st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=f"{NS}:staleness")
+
+
 def _callouts(report) -> None:
     found = present.callouts(report)
     if not found:
@@ -244,7 +275,9 @@ def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> No
     _let_the_diagram_draw(dot)
     with head:
         _metrics(report)
+        _ml_metrics(report)
     _callouts(report)
+    _ml(report)
 
     st.subheader("Capacity")
     _table(report, prefix)
