@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from explorer.errors import ExplorerError, ExportError
 from explorer.render.mermaid import to_mermaid, view_ids, view_nodes, view_title
+from explorer.study.present import figure_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import Figure, Report
@@ -411,6 +412,8 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overvi
         L.append(f"- **{md_inline(owner)}** — {md_inline(f.explain())}")
     L.append("")
 
+    L += _ml_markdown(r)
+
     L += ["## Study notes", ""]
     for key, heading in NOTE_SECTIONS:
         L += [f"### {heading}", ""]
@@ -427,6 +430,32 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, view: str = "overvi
     L += ["---", "", "Made with Architecture Explorer: `python -m explorer export "
           f"{p.id} --format md{_sets_text(rp, r)}`", ""]
     return "\n".join(L)
+
+
+def _ml_markdown(r: Report) -> list[str]:
+    """The "ML figures" section: per ML block a table of its figures, then every figure's trace, and the
+    cost-vs-staleness curve when the pattern precomputes predictions. Empty when the report has none."""
+    if not r.ml:
+        return []
+    L = ["## ML figures", ""]
+    for s in r.ml:
+        about = f" (`{s.component}`)" if s.component else ""
+        L += [f"### {md_inline(s.title)}{about}", "", "| Figure | Value |", "| --- | ---: |"]
+        for f in s.figures.values():
+            L.append(f"| {md_cell(f.label)} | {md_cell(figure_text(f))} |")
+        L += ["", "How they are computed:", ""]
+        L += [f"- {md_inline(f.explain())}" for f in s.figures.values()]
+        L.append("")
+    if r.staleness_curve:
+        L += ["### Cost against staleness (batch path)", "",
+              "| Refresh every | Mean staleness | Max staleness | Cost $/month | Job fits its interval |",
+              "| ---: | ---: | ---: | ---: | --- |"]
+        for p in r.staleness_curve:
+            L.append(f"| {_fmt(p.refresh_hours)} h | {_fmt(p.staleness_mean_hours)} h | "
+                     f"{_fmt(p.staleness_max_hours)} h | {_fmt(round(p.cost_usd_month))} | "
+                     f"{'yes' if p.fits_interval else '**no**'} |")
+        L.append("")
+    return L
 
 
 def _sets_text(rp: ResolvedPattern, r: Report) -> str:

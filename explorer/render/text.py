@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from explorer.engine.report import Report
+from explorer.engine.report import Figure, Report
 from explorer.units import fmt
 
 
@@ -10,8 +10,18 @@ def _ms(v: float | None) -> str:
     return "saturated" if v is None else f"{fmt(v)} ms"
 
 
+def _value(f: Figure) -> str:
+    """A figure's value and unit, compactly; never ``None``."""
+    if f.value is None:
+        return "saturated"
+    if isinstance(f.value, bool):
+        return "yes" if f.value else "no"
+    return f"{fmt(f.value)}{(' ' + f.unit) if f.unit else ''}"
+
+
 def report_text(r: Report) -> str:
-    """A readable summary: scenario, end to end, table, bottlenecks, totals."""
+    """A readable summary: scenario, end to end, table, bottlenecks, ML figures (one line per section, and the
+    cost-vs-staleness curve), totals."""
     lines = [f"{r.title} ({r.pattern_id}) — mode: {r.mode}"]
     lines.append("Scenario: " + ", ".join(f"{k}={fmt(v)}{(' ' + r.units[k]) if r.units.get(k) else ''}"
                                           for k, v in r.values.items()))
@@ -39,6 +49,16 @@ def report_text(r: Report) -> str:
         lines += ["", "Bottlenecks:"]
         for b in r.bottlenecks:
             lines.append(f"  {b.rank}. [{b.status}] {b.reason}\n     → {b.advice}")
+    if r.ml:
+        lines += ["", "ML figures:"]
+        for s in r.ml:
+            about = f" ({s.component})" if s.component else ""
+            lines.append(f"  {s.title}{about}:")
+            lines.append("    " + "; ".join(f"{f.label} {_value(f)}" for f in s.figures.values()))
+    if r.staleness_curve:
+        lines.append("  Cost vs staleness (refresh h → mean staleness h, $/month): " + "; ".join(
+            f"{fmt(p.refresh_hours)} → {fmt(p.staleness_mean_hours)}, ${fmt(round(p.cost_usd_month))}"
+            + ("" if p.fits_interval else " (job longer than interval)") for p in r.staleness_curve))
     t = r.totals
     lines += ["", f"Totals: {t.cpu_replicas} CPU nodes, {t.gpu_replicas} GPU nodes, memory {fmt(t.memory_gb)} GB, "
               f"storage {fmt(t.storage_gb)} GB, cost ${fmt(round(t.cost_usd_month))}/month"]
