@@ -130,25 +130,26 @@ def _follow_table_selection(prefix: str, ids: list[str]) -> None:
         st.session_state[prefix + "selected"] = ids[rows[0]] if rows and 0 <= rows[0] < len(ids) else None
 
 
+def _metric_row(report, metrics, columns: int) -> None:
+    """Metrics side by side in ``columns`` equal columns, each with its trace in a popover. A delta shown
+    with ``delta_color="off"`` is context (managed nodes, the model's fit), not a change: no arrow."""
+    for col, m in zip(st.columns(columns), metrics, strict=False):
+        with col:
+            st.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None,
+                      delta_arrow="off" if m.delta_color == "off" else "auto")
+            with st.popover("How is this computed?", width="stretch"):
+                ui.show_trace(present.explain_refs(report, m.refs))
+
+
 def _metrics(report) -> None:
+    """The headline row, then the ML figures the design turns on (GPUs, index, staleness, training) in a
+    second row of the same column widths."""
     metrics = present.headline(report)
-    for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
-        with col:
-            st.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None)
-            with st.popover("How is this computed?", width="stretch"):
-                ui.show_trace(present.explain_refs(report, m.refs))
-
-
-def _ml_metrics(report) -> None:
-    """The ML figures the design turns on (GPUs, index, staleness, training), a second row of metrics."""
-    metrics = present.ml_headline(report)
-    if not metrics:
-        return
-    for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
-        with col:
-            st.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None)
-            with st.popover("How is this computed?", width="stretch"):
-                ui.show_trace(present.explain_refs(report, m.refs))
+    ml = present.ml_headline(report)
+    columns = max(len(metrics), len(ml))
+    _metric_row(report, metrics, columns)
+    if ml:
+        _metric_row(report, ml, columns)
 
 
 def _ml(report) -> None:
@@ -275,7 +276,6 @@ def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> No
     _let_the_diagram_draw(dot)
     with head:
         _metrics(report)
-        _ml_metrics(report)
     _callouts(report)
     _ml(report)
 

@@ -239,7 +239,7 @@ def staleness_chart(report: Report) -> go.Figure | None:
     fits = [p.fits_interval for p in curve]
     fig.add_trace(go.Scatter(
         x=[p.staleness_mean_hours for p in curve], y=[p.cost_usd_month for p in curve], mode="lines+markers+text",
-        name="refresh every …", line=dict(color=MEAN_COLOR),
+        name="refresh interval (label)", line=dict(color=MEAN_COLOR),
         marker=dict(size=9, color=[MEAN_COLOR if f else "white" for f in fits], line=dict(color=MEAN_COLOR, width=2)),
         text=[f"{compact(p.refresh_hours)} h" for p in curve], textposition="top right",
         customdata=[[p.refresh_hours, p.staleness_max_hours, "fits" if p.fits_interval else "longer than"]
@@ -259,7 +259,7 @@ def staleness_chart(report: Report) -> go.Figure | None:
     log_y = min(p.cost_usd_month for p in curve) > 0
     fig.update_xaxes(type="log" if log_x else "linear", title_text="mean staleness (hours)")
     fig.update_yaxes(type="log" if log_y else "linear", title_text="batch path USD / month")
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(title=title, **{**_LAYOUT, "margin": dict(l=10, r=10, t=80, b=10)})
     return fig
 
 
