@@ -1,4 +1,4 @@
-"""Explore: one pattern at one scenario — the diagram, the capacity numbers, the bottlenecks,
+"""Explore: one pattern at one scenario — the diagram, the capacity numbers, the ML figures, the bottlenecks,
 every figure's trace and the charts. Page state lives in the URL, so a copied link reopens it.
 
 Thin by design: widgets and query parameters in, ``explorer`` calls, results out.

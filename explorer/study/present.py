@@ -1,5 +1,5 @@
 """What the pages show, computed without Streamlit: picker entries, slider specs, URL state,
-headline metrics, the capacity table, traces and bottleneck call-outs.
+headline metrics, the ML figures, the capacity table, traces and bottleneck call-outs.
 
 Pages stay thin: they read widgets, call these functions and display the result.
 Everything here is plain data (dataclasses, dicts, strings) so it is easy to test.
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from explorer.engine.report import Figure, Report
+from explorer.engine.report import Figure, MLSection, Report
 from explorer.model.library import Entry, entries, user_dir
 from explorer.model.loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths
 from explorer.model.pattern import Parameter
@@ -405,7 +405,7 @@ def ml_section_trace(report: Report, key: str) -> list[str]:
     return [] if section is None else [f.explain() for f in section.figures.values()]
 
 
-def _ml_section(report: Report, key: str):
+def _ml_section(report: Report, key: str) -> MLSection | None:
     return next((s for s in report.ml if s.key == key), None)
 
 
