@@ -45,6 +45,7 @@ from explorer.render.text import (
     totals_line,
     verdict,
 )
+from explorer.study.present import figure_text
 from explorer.units import fmt, number_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -439,6 +440,8 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
         L.append(f"- **{md_inline(owner)}** — {md_inline(f.explain())}")
     L.append("")
 
+    L += _ml_markdown(r)
+
     L += ["## Study notes", ""]
     for key, heading in NOTE_SECTIONS:
         L += [f"### {heading}", ""]
@@ -455,6 +458,32 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
     L += ["---", "", "Made with Architecture Explorer: `python -m explorer export "
           f"{p.id} --format md{_sets_text(rp, r)}`", ""]
     return "\n".join(L)
+
+
+def _ml_markdown(r: Report) -> list[str]:
+    """The "ML figures" section: per ML block a table of its figures, then every figure's trace, and the
+    cost-vs-staleness curve when the pattern precomputes predictions. Empty when the report has none."""
+    if not r.ml:
+        return []
+    L = ["## ML figures", ""]
+    for s in r.ml:
+        about = f" (`{s.component}`)" if s.component else ""
+        L += [f"### {md_inline(s.title)}{about}", "", "| Figure | Value |", "| --- | ---: |"]
+        for f in s.figures.values():
+            L.append(f"| {md_cell(f.label)} | {md_cell(figure_text(f))} |")
+        L += ["", "How they are computed:", ""]
+        L += [f"- {md_inline(f.explain())}" for f in s.figures.values()]
+        L.append("")
+    if r.staleness_curve:
+        L += ["### Cost against staleness (batch path)", "",
+              "| Refresh every | Mean staleness | Max staleness | Cost $/month | Job fits its interval |",
+              "| ---: | ---: | ---: | ---: | --- |"]
+        for p in r.staleness_curve:
+            L.append(f"| {fmt(p.refresh_hours)} h | {fmt(p.staleness_mean_hours)} h | "
+                     f"{fmt(p.staleness_max_hours)} h | {fmt(round(p.cost_usd_month))} | "
+                     f"{'yes' if p.fits_interval else '**no**'} |")
+        L.append("")
+    return L
 
 
 def _sets_text(rp: ResolvedPattern, r: Report) -> str:

@@ -1,4 +1,4 @@
-"""Explore: one pattern at one scenario — the diagram, the capacity numbers, the bottlenecks,
+"""Explore: one pattern at one scenario — the diagram, the capacity numbers, the ML figures, the bottlenecks,
 every figure's trace and the charts. Page state lives in the URL, so a copied link reopens it.
 
 Thin by design: widgets and query parameters in, ``explorer`` calls, results out.
@@ -124,16 +124,52 @@ def _follow_table_selection(prefix: str, ids: list[str]) -> None:
         st.session_state[prefix + "selected"] = ids[rows[0]] if rows and 0 <= rows[0] < len(ids) else None
 
 
-def _metrics(report, prefix: str) -> None:
-    metrics = present.headline(report)
-    for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
+def _metric_row(report, metrics, columns: int, key_prefix: str) -> None:
+    """Metrics side by side in ``columns`` equal columns, each with its trace in a popover drawn only when
+    opened (a slider move sends no hidden traces). A delta shown with ``delta_color="off"`` is context (managed
+    nodes, the model's fit), not a change: no arrow."""
+    for col, m in zip(st.columns(columns), metrics, strict=False):
         with col:
-            st.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None)
-            how = st.popover("How is this computed?", width="stretch", key=f"{prefix}how_{m.key}",
+            st.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None,
+                      delta_arrow="off" if m.delta_color == "off" else "auto")
+            how = st.popover("How is this computed?", width="stretch", key=f"{key_prefix}{m.key}",
                              on_change="rerun")
-            if how.open:  # the trace is drawn only when asked for: a slider move sends no hidden traces
+            if how.open:
                 with how:
                     ui.show_trace(present.explain_refs(report, m.refs))
+
+
+def _metrics(report, prefix: str) -> None:
+    """The headline row, then the ML figures the design turns on (GPUs, index, staleness, training) in a
+    second row of the same column widths."""
+    metrics = present.headline(report)
+    ml = present.ml_headline(report)
+    columns = max(len(metrics), len(ml))
+    _metric_row(report, metrics, columns, f"{prefix}how_")
+    if ml:
+        _metric_row(report, ml, columns, f"{prefix}how_mlhead_")
+
+
+def _ml(report, prefix: str) -> None:
+    """Every ML figure, a table per section; each section's trace opens below its table."""
+    views = present.ml_views(report)
+    if not views:
+        return
+    with st.expander(f"ML figures ({len(views)} section{'s' if len(views) != 1 else ''})", expanded=True,
+                     icon=":material/model_training:"):
+        for v in views:
+            about = f" — `{v.component}`" if v.component else ""
+            st.markdown(f"**{ui.md_safe(v.title)}**{about}")
+            st.table(pd.DataFrame({"Value": [r.value for r in v.rows]},
+                                  index=pd.Index([r.label for r in v.rows], name="Figure")))
+            how = st.popover("How are these computed?", width="stretch", key=f"{prefix}how_ml_{v.key}",
+                             on_change="rerun")
+            if how.open:  # drawn only when asked for, like the headline traces
+                with how:
+                    ui.show_trace(present.ml_section_trace(report, v.key))
+        fig = charts.staleness_chart(report)
+        if fig is not None:
+            st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=f"{NS}:staleness")
 
 
 def _callouts(report) -> None:
@@ -228,6 +264,7 @@ def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> No
     with head:
         _metrics(report, prefix)
     _callouts(report)
+    _ml(report, prefix)
 
     st.subheader("Capacity")
     _table(report, prefix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.engine.analysis import HOURS_PER_MONTH, LATTICE_POINTS, USABLE_MEMORY_FRACTION
+from explorer.engine.ml import ann, batch_online, features, gpu, logs, traffic, training
 from explorer.units import fmt
 from pages import ui
 
@@ -51,6 +52,97 @@ st.markdown(f"""
    then hot components, then the slowest stage when the end-to-end target is missed — each with the reason in
    numbers and an advice that fits the component (add replicas, cut the candidates, compress the index, batch
    the lookups, precompute offline…).
+""")
+
+st.header("ML quantities")
+st.caption("Patterns that declare them get an **ML figures** section on the Explore page; every figure there "
+           "opens to its formula and inputs. The constants below are the engine's own.")
+
+st.subheader("Daily users to peak QPS")
+st.markdown(f"""
+Average QPS = DAU × requests per user per day ÷ 86,400 s; **peak QPS = average × peak-to-average factor**
+(default {fmt(traffic.PEAK_TO_AVERAGE)}×, an assumption: a daily peak around three times the mean is common for
+consumer products — set it from real traffic when you have it). A pattern declares its traffic either from daily
+users or as a QPS slider, never both unlinked, so moving DAU moves every number downstream.
+""")
+
+st.subheader("Model memory")
+st.markdown(f"""
+Weights = parameters × bytes per parameter ({", ".join(f"{k} {v} B" for k, v in gpu.PRECISION_BYTES.items())});
+activations = MB per item × batch size. The model fits one GPU when weights + activations ≤ GPU memory ×
+{fmt(gpu.USABLE_MEMORY_FRACTION)} (an assumption: the CUDA context, workspace and fragmentation take the rest);
+otherwise each replica is split over ⌈total ÷ usable⌉ GPUs (model parallel) and the page warns.
+""")
+
+st.subheader("GPU sharing and dynamic batching")
+st.markdown(f"""
+A GPU server batches items from several requests: it waits up to a maximum delay or until the batch holds the
+maximum items, whichever comes first. Batch service = launch overhead + time per item × batch; throughput per GPU =
+batch ÷ batch service; the batching delay is the mean wait for the batch to close. **Model instances on one GPU
+share it**: two instances each get half the GPU's throughput, not all of it. GPUs needed = ⌈(requests/s × items ×
+time per item + batches/s × launch) ÷ target utilisation⌉ with a target of {fmt(gpu.TARGET_UTILIZATION)}
+(an assumption that leaves headroom for bursts). Example: 10,000 requests/s × 500 items × 20 µs is 100 GPU-seconds
+of work per second, so about 167 GPUs at 60%. Queueing for a busy GPU is not in the batch latency; it is in the
+component's own queue.
+""")
+st.table([{"GPU": g.name, "memory GB": fmt(g.memory_gb), "dense FP16 TFLOP/s": fmt(g.dense_fp16_tflops),
+           "USD per GPU-hour": fmt(g.price_usd_per_hour), "source": g.source} for g in gpu.GPUS.values()])
+
+st.subheader("ANN index memory and query cost")
+st.markdown(f"""
+Bytes per vector depend on the index type: **flat** stores d × {ann.BYTES_PER_FLOAT} B; **IVF-PQ** stores a
+{ann.PQ_CODE_BYTES}-byte code plus an {ann.ID_BYTES}-byte id (plus the coarse centroids and codebooks);
+**HNSW** stores the vector plus 2·M links of 4 B (M = {ann.HNSW_M} by default). Index memory = N × bytes per
+vector; shards = ⌈index ÷ (node memory × {fmt(ann.USABLE_NODE_FRACTION)})⌉ (an assumption: the OS, query buffers
+and a second copy during a rebuild need the rest). Query cost grows with N, d and k: HNSW visits about
+max(efSearch, k) × M × log₂ n vectors per shard (efSearch {ann.EF_SEARCH}), IVF-PQ scans nprobe ({ann.NPROBE})
+inverted lists of codes. Beside it the page shows the **brute-force scan**: n × d × 4 B ÷ {fmt(ann.MEMORY_BANDWIDTH_GB_S)}
+GB/s of memory bandwidth per shard — the number that says why an approximate index is used at all. Per-distance
+times are calibrated on the FAISS SIFT1M benchmarks ({fmt(ann.HNSW_NS_PER_DIM)} ns per dimension for HNSW,
+{fmt(ann.PQ_NS_PER_CODE_BYTE)} ns per PQ code byte); recall is not modelled and must be measured on the data.
+""")
+
+st.subheader("Training cost and model age")
+st.markdown(f"""
+Training data per day = events per day × bytes per event; the training set keeps a retention window of days.
+GPU-hours per run = examples × epochs × (FLOPs per example ÷ (peak FLOP/s × MFU), or a measured time per example);
+MFU {fmt(training.MFU)} is an assumption below the 46% reported for a well-tuned large run. Wall-clock = GPU-hours ÷
+GPUs (perfect data-parallel scaling: a lower bound); cost per run = GPU-hours × the GPU's price (A100 by default,
+${fmt(training.GPU_PRICE_PER_HOUR)}/GPU-h). Retraining every *T* hours gives {fmt(HOURS_PER_MONTH)} ÷ T runs a
+month — **training cost per month** — and a **model age** at serving time of T ÷ 2 + run + deploy + label delay on
+average (T + run + deploy + label delay at worst). A run longer than the cadence is flagged: runs would overlap.
+""")
+
+st.subheader("Batch or online predictions: staleness and coverage")
+st.markdown(f"""
+A precompute job scores U users × k predictions with W workers: throughput = workers × concurrency ÷ time per
+prediction, job duration = U × k ÷ throughput. It stores U × k × bytes in a key-value store
+(${fmt(batch_online.KV_PRICE_PER_GB_MONTH)} per GB-month of RAM) and runs on workers at
+${fmt(batch_online.WORKER_PRICE_PER_HOUR)}/h. **Staleness** = refresh interval ÷ 2 + job + feature delay on
+average (interval + job + delay at worst). **Coverage** is the share of requests from users in the precomputed
+set; the rest miss and go to the online path, which is sized for that share. Predictions for users who never come
+back are wasted work. The chart on the Explore page repeats this for refresh intervals of
+{", ".join(fmt(h) for h in batch_online.DEFAULT_REFRESH_HOURS)} hours: cost against staleness, the trade-off the
+design answer turns on.
+""")
+
+st.subheader("Feature payload and streaming freshness")
+st.markdown(f"""
+Bytes into the ranker per request = candidates × features per candidate × {features.BYTES_PER_FEATURE} B (float32,
+an assumption: ids and strings cost more). Times requests per second it is the ranker's feature traffic; over a
+{fmt(features.BANDWIDTH_GBIT_S)} Gbit/s link (an assumption) it adds transfer time per request and a link
+utilisation. A streaming feature aggregated over a window of w seconds with a pipeline lag l is on average
+w ÷ 2 + l old, at most w + l.
+""")
+
+st.subheader("Logging, label delay and drift")
+st.markdown(f"""
+Logs per day = events per day × bytes per event; they grow by that × {fmt(HOURS_PER_MONTH / 24)} days a month
+until the retention window is full, at ${fmt(logs.BLOB_PRICE_PER_GB_MONTH)} per GB-month of blob storage.
+**Label delay**: a label is final when its window closes (a click in minutes, a conversion in days); labelled
+events are joined every few hours and land after a pipeline lag, so mean delay = window + join period ÷ 2 + lag —
+and it adds straight to the model's age. **Drift** checks = features × windows per day × checks per window; their
+CPU time × ${fmt(logs.CPU_PRICE_PER_HOUR)} per vCPU-hour is the monitoring cost.
 """)
 
 st.header("Assumptions to keep in mind")

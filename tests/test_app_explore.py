@@ -96,7 +96,9 @@ def test_every_pattern_loads_with_every_chart_and_view(path):
     assert len(at.metric) >= 3
     assert len(table(at)) == len(rp.pattern.components)
     assert at.query_params["pattern"] == rp.id
-    assert not at.get("plotly_chart"), "charts are drawn only once their section is opened"
+    shown = [c.key for c in at.get("plotly_chart")]
+    assert shown in ([], ["explore:staleness"]), "charts are drawn only once their section is opened " \
+        "(the cost-vs-staleness chart of a precompute pattern belongs to the open ML section)"
     at.session_state[CHARTS_KEY] = True
     for tab in CHART_TABS:
         at.session_state[TABS_KEY] = tab

@@ -1,4 +1,5 @@
-"""Plotly figures of a report: latency waterfall, utilisation, scaling curves, cost breakdown.
+"""Plotly figures of a report: latency waterfall, utilisation, scaling curves, cost breakdown, and the
+cost of precomputed predictions against their staleness.
 
 Pure functions: each takes engine objects and returns a ``plotly.graph_objects.Figure``
 (no rendering, no files). Colours come from :mod:`explorer.render.styles`, so a component
@@ -219,6 +220,48 @@ def cost_breakdown(report: Report) -> go.Figure:
                       **{**_LAYOUT, "height": max(260, 60 + 28 * len(comps))})
     fig.update_xaxes(title_text="USD / month", range=[0, max(c.cost_usd_month for c in comps) * 1.2])
     fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+# --------------------------------------------------------------------------- batch vs online
+
+NOW_COLOR = "#1565c0"
+
+
+def staleness_chart(report: Report) -> go.Figure | None:
+    """Monthly cost of the batch path against the mean staleness of its predictions, one point per refresh
+    interval (``Report.staleness_curve``), the pattern's current interval marked. None without a curve.
+
+    A refresh interval whose job takes longer than the interval is drawn hollow: jobs run back to back there.
+    """
+    curve = report.staleness_curve
+    if not curve:
+        return None
+    fig = go.Figure()
+    fits = [p.fits_interval for p in curve]
+    fig.add_trace(go.Scatter(
+        x=[p.staleness_mean_hours for p in curve], y=[p.cost_usd_month for p in curve], mode="lines+markers+text",
+        name="refresh interval (label)", line=dict(color=MEAN_COLOR),
+        marker=dict(size=9, color=[MEAN_COLOR if f else "white" for f in fits], line=dict(color=MEAN_COLOR, width=2)),
+        text=[f"{compact(p.refresh_hours)} h" for p in curve], textposition="top right",
+        customdata=[[p.refresh_hours, p.staleness_max_hours, "fits" if p.fits_interval else "longer than"]
+                    for p in curve],
+        hovertemplate="refresh every %{customdata[0]:.3g} h: mean staleness %{x:.3g} h (max %{customdata[1]:.3g} h)"
+                      ", $%{y:,.0f}/month; the job %{customdata[2]} its interval<extra></extra>"))
+    now = next((s for s in report.ml if s.key == "precompute"), None)
+    title = "Batch predictions: cost against staleness across refresh intervals"
+    if now is not None and {"staleness_mean_hours", "cost_usd_month"} <= set(now.figures):
+        x, y = now.figures["staleness_mean_hours"].value, now.figures["cost_usd_month"].value
+        fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers", name="this scenario",
+                                 marker=dict(symbol="star", size=16, color=NOW_COLOR),
+                                 hovertemplate="this scenario: mean staleness %{x:.3g} h, $%{y:,.0f}/month"
+                                               "<extra></extra>"))
+        title += f" (now {compact(x)} h, {format_usd(y)}/month)"
+    log_x = min(p.staleness_mean_hours for p in curve) > 0
+    log_y = min(p.cost_usd_month for p in curve) > 0
+    fig.update_xaxes(type="log" if log_x else "linear", title_text="mean staleness (hours)")
+    fig.update_yaxes(type="log" if log_y else "linear", title_text="batch path USD / month")
+    fig.update_layout(title=title, **{**_LAYOUT, "margin": dict(l=10, r=10, t=80, b=10)})
     return fig
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from explorer.engine.report import BatchJobReport, EndToEnd, Report, Totals
+from explorer.engine.report import BatchJobReport, EndToEnd, Figure, Report, Totals
 from explorer.units import fmt
 
 
@@ -85,8 +85,18 @@ def batch_job_line(j: BatchJobReport, voice: Voice = PLAIN) -> str:
     return f"Batch job {voice.code(j.id)}: {fmt(j.items_per_s)} items/s over {fmt(j.window_hours)} h — {fits}"
 
 
+def _value(f: Figure) -> str:
+    """A figure's value and unit, compactly; never ``None``."""
+    if f.value is None:
+        return "saturated"
+    if isinstance(f.value, bool):
+        return "yes" if f.value else "no"
+    return f"{fmt(f.value)}{(' ' + f.unit) if f.unit else ''}"
+
+
 def report_text(r: Report) -> str:
-    """A readable summary: scenario, end to end, table, bottlenecks, totals."""
+    """A readable summary: scenario, end to end, table, bottlenecks, ML figures (one line per section, and the
+    cost-vs-staleness curve), totals."""
     lines = [f"{r.title} ({r.pattern_id}) — mode: {r.mode}"]
     lines.append("Scenario: " + ", ".join(f"{k}={fmt(v)}{(' ' + r.units[k]) if r.units.get(k) else ''}"
                                           for k, v in r.values.items()))
@@ -107,6 +117,16 @@ def report_text(r: Report) -> str:
         lines += ["", "Bottlenecks:"]
         for b in r.bottlenecks:
             lines.append(f"  {b.rank}. [{b.status}] {b.reason}\n     → {b.advice}")
+    if r.ml:
+        lines += ["", "ML figures:"]
+        for s in r.ml:
+            about = f" ({s.component})" if s.component else ""
+            lines.append(f"  {s.title}{about}:")
+            lines.append("    " + "; ".join(f"{f.label} {_value(f)}" for f in s.figures.values()))
+    if r.staleness_curve:
+        lines.append("  Cost vs staleness (refresh h → mean staleness h, $/month): " + "; ".join(
+            f"{fmt(p.refresh_hours)} → {fmt(p.staleness_mean_hours)}, ${fmt(round(p.cost_usd_month))}"
+            + ("" if p.fits_interval else " (job longer than interval)") for p in r.staleness_curve))
     lines += ["", totals_line(r.totals)]
     for w in r.warnings:
         lines.append(f"warning: {w}")

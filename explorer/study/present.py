@@ -1,5 +1,5 @@
 """What the pages show, computed without Streamlit: picker entries, slider specs, URL state,
-headline metrics, the capacity table, traces and bottleneck call-outs.
+headline metrics, the ML figures, the capacity table, traces and bottleneck call-outs.
 
 Pages stay thin: they read widgets, call these functions and display the result.
 Everything here is plain data (dataclasses, dicts, strings) so it is easy to test.
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from explorer.engine.report import Report
+from explorer.engine.report import Figure, MLSection, Report
 from explorer.model.library import Entry, entries, user_dir
 from explorer.model.loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths
 from explorer.model.pattern import Parameter
@@ -285,7 +285,8 @@ def headline(report: Report) -> list[Metric]:
         entry = report.components.get(e.entry)
         qps = entry.calls_per_s if entry else 0.0
         out.append(Metric("qps", "Peak QPS", f"{compact(qps)} req/s", None, "normal",
-                          f"Requests per second arriving at {e.entry}.", (f"{e.entry}.calls_per_s",)))
+                          f"Requests per second arriving at {e.entry}.",
+                          (f"{e.entry}.calls_per_s", *_traffic_refs(report))))
     t = report.totals
     out.append(Metric("replicas", "Nodes (CPU · GPU)", f"{compact(t.cpu_replicas)} · {compact(t.gpu_replicas)}",
                       f"{compact(t.managed_replicas)} managed" if t.managed_replicas else None, "off",
@@ -300,6 +301,12 @@ def headline(report: Report) -> list[Metric]:
     return out
 
 
+def _traffic_refs(report: Report) -> tuple[str, ...]:
+    """DAU → peak QPS, when the pattern declares its traffic from daily users."""
+    traffic = _ml_section(report, "traffic")
+    return () if traffic is None else tuple(f"ml.traffic.{k}" for k in traffic.figures)
+
+
 def explain_refs(report: Report, refs: Iterable[str]) -> list[str]:
     """``Figure.explain()`` lines for figure references; unknown references are skipped."""
     out = []
@@ -308,6 +315,139 @@ def explain_refs(report: Report, refs: Iterable[str]) -> list[str]:
             out.append(report.figure(ref).explain())
         except (KeyError, AttributeError):
             continue
+    return out
+
+
+# --------------------------------------------------------------------------- ML figures
+
+SHARE_KEYS = frozenset({"coverage", "wasted_share", "utilization", "link_utilization"})
+"""ML figures whose value is a fraction shown as a percentage."""
+
+
+def figure_text(f: Figure) -> str:
+    """A figure's value as the pages show it: ``24 GPUs``, ``12.1 h``, ``95%``, ``$1.6k/month``, ``yes``.
+
+    Never ``None`` or ``nan``: a missing value reads ``saturated``, a non-finite one ``∞``.
+
+    Examples
+    --------
+    >>> figure_text(Figure("coverage", "Served precomputed", 0.95, "", "given"))
+    '95%'
+    >>> figure_text(Figure("cost_usd_month", "Cost", 1596.27, "USD/month", "given"))
+    '$1.6k/month'
+    >>> figure_text(Figure("total_gb", "Index memory", 1536.0, "GB", "given"))
+    '1.54 TB'
+    """
+    v = f.value
+    if v is None:
+        return "saturated"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, str):
+        return v
+    if not math.isfinite(v):
+        return "∞"
+    unit = f.unit.strip()
+    if f.key in SHARE_KEYS and unit == "":
+        return format_percent(v)
+    if unit.startswith("USD"):
+        return format_usd(v) + unit[3:]
+    if unit == "GB":
+        return format_gb(v)
+    if unit == "ms":
+        return format_ms(v)
+    return f"{compact(v)} {unit}".rstrip()
+
+
+@dataclass(frozen=True)
+class MLRow:
+    """One ML figure as a table row: its label, its value as text, and the reference that opens its trace."""
+
+    label: str
+    value: str
+    ref: str
+    """``ml.<section>.<key>``: :meth:`Report.figure` finds it; :func:`explain_refs` gives its trace."""
+
+
+@dataclass(frozen=True)
+class MLView:
+    """One ML section as shown: title, the component it is about (or None) and its rows."""
+
+    key: str
+    title: str
+    component: str | None
+    rows: tuple[MLRow, ...]
+
+
+def ml_views(report: Report) -> list[MLView]:
+    """Every ML section of the report in the engine's order, each figure as a row (empty when none)."""
+    return [MLView(key=s.key, title=s.title, component=s.component,
+                   rows=tuple(MLRow(label=f.label, value=figure_text(f), ref=f"ml.{s.key}.{k}")
+                              for k, f in s.figures.items()))
+            for s in report.ml]
+
+
+def ml_section_trace(report: Report, key: str) -> list[str]:
+    """Every figure of one ML section, explained (formula, inputs, result)."""
+    section = next((s for s in report.ml if s.key == key), None)
+    return [] if section is None else [f.explain() for f in section.figures.values()]
+
+
+def _ml_section(report: Report, key: str) -> MLSection | None:
+    return next((s for s in report.ml if s.key == key), None)
+
+
+def ml_headline(report: Report, limit: int = 4) -> list[Metric]:
+    """The ML figures a design answer turns on, one metric per section that has one (at most ``limit``):
+    GPUs needed and whether the model fits one GPU; index memory and shards; staleness and coverage of
+    precomputed predictions; training cost per month and model age; feature freshness; log growth."""
+    out: list[Metric] = []
+    for s in report.ml:
+        F = s.figures
+        ref = f"ml.{s.key}."
+        if s.key.startswith("gpu:") and "gpus_needed" in F:
+            model = _ml_section(report, "model:" + s.key[4:])
+            delta, refs = None, [ref + k for k in ("gpus_needed", "work_gpu_s_per_s", "utilization") if k in F]
+            if model is not None and "shards" in model.figures and "total_gb" in model.figures:
+                shards = model.figures["shards"].value
+                fits = "fits one GPU" if shards == 1 else f"spans {compact(shards)} GPUs"
+                delta = f"model {format_gb(model.figures['total_gb'].value)} {fits}"
+                refs += [f"ml.{model.key}.total_gb", f"ml.{model.key}.shards"]
+            out.append(Metric(f"ml_{s.key}", f"GPUs · {s.component}", figure_text(F["gpus_needed"]), delta, "off",
+                              "GPUs the items' work needs at the target utilisation, and the model's memory "
+                              "against one GPU.", tuple(refs)))
+        elif s.key.startswith("index:") and "total_gb" in F:
+            shards = F.get("shards")
+            out.append(Metric(f"ml_{s.key}", f"Index · {s.component}", figure_text(F["total_gb"]),
+                              f"{figure_text(shards)}" if shards is not None else None, "off",
+                              "Embedding index memory and the shards that hold it.",
+                              tuple(ref + k for k in ("total_gb", "shards", "time_ms_per_shard",
+                                                      "brute_force_time_ms_per_shard") if k in F)))
+        elif s.key == "precompute" and "staleness_mean_hours" in F:
+            cov = F.get("coverage")
+            out.append(Metric("ml_precompute", "Staleness (batch)", figure_text(F["staleness_mean_hours"]),
+                              f"{figure_text(cov)} served precomputed" if cov is not None else None, "off",
+                              "Mean age of a precomputed prediction: half the refresh interval plus the job and "
+                              "the feature delay.",
+                              tuple(ref + k for k in ("staleness_mean_hours", "staleness_max_hours", "coverage",
+                                                      "cost_usd_month") if k in F)))
+        elif s.key == "training" and "cost_usd_month" in F:
+            age = F.get("model_age_mean_hours")
+            out.append(Metric("ml_training", "Training per month", figure_text(F["cost_usd_month"]),
+                              f"model age {figure_text(age)}" if age is not None else None, "off",
+                              "Retrains per month × cost per run; the model's mean age at serving time.",
+                              tuple(ref + k for k in ("cost_usd_month", "cost_usd", "model_age_mean_hours")
+                                    if k in F)))
+        elif s.key == "streaming_features" and "mean_age_s" in F:
+            out.append(Metric("ml_streaming", "Feature freshness", figure_text(F["mean_age_s"]), None, "off",
+                              "Mean age of a streaming feature: half the window plus the pipeline lag.",
+                              tuple(ref + k for k in ("mean_age_s", "max_age_s") if k in F)))
+        elif s.key == "logging" and "growth_gb_per_month" in F:
+            out.append(Metric("ml_logging", "Log growth", figure_text(F["growth_gb_per_month"]), None, "off",
+                              "Logged events × bytes per event, per month.",
+                              tuple(ref + k for k in ("growth_gb_per_month", "steady_state_gb") if k in F)))
+        if len(out) >= limit:
+            break
     return out
 
 
@@ -406,8 +546,9 @@ def values_key(values: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
 
 
 __all__ = [
-    "ARCHITECTURES_DIR", "Callout", "Metric", "PageState", "SliderSpec", "callouts", "capacity_rows", "choose_pattern",
-    "component_summary", "component_trace", "default_pattern", "directory_stamp", "entry_label", "explain_refs",
-    "grouped_specs", "headline", "healthy_message", "library_paths", "number_text", "pattern_entries", "read_query",
+    "ARCHITECTURES_DIR", "Callout", "MLRow", "MLView", "Metric", "PageState", "SliderSpec", "callouts",
+    "capacity_rows", "choose_pattern", "component_summary", "component_trace", "default_pattern", "directory_stamp",
+    "entry_label", "explain_refs", "figure_text", "grouped_specs", "headline", "healthy_message", "library_paths",
+    "ml_headline", "ml_section_trace", "ml_views", "number_text", "pattern_entries", "read_query",
     "search_entries", "slider_spec", "slider_value", "values_key", "write_query",
 ]
