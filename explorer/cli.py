@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from explorer.engine import queueing
 from explorer.errors import ExplorerError, PatternError, UsageError
-from explorer.model.loader import builtin_paths, find_pattern_path, load_catalog, load_pattern
+from explorer.model import library
+from explorer.model.loader import builtin_paths, load_catalog, load_pattern
 from explorer.model.scenario import parse_number, parse_sets
 from explorer.model.schema import schema_text
 from explorer.units import fmt
@@ -130,11 +131,11 @@ def _run(args) -> int:
                 print(f"{f}: warning: {w}")
         return 1 if bad else 0
     if cmd == "show":
-        rp = load_pattern(find_pattern_path(args.pattern))
+        rp = library.load(args.pattern)
         return _show(rp)
     if cmd == "estimate":
         from explorer.engine.analysis import analyse
-        rp = load_pattern(find_pattern_path(args.pattern))
+        rp = library.load(args.pattern)
         values = parse_sets(rp, args.set)
         report = analyse(rp, values, args.mode)
         if args.json:

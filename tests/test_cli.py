@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from explorer.cli import main
+from explorer.model import library
 from explorer.model.loader import builtin_paths
 from explorer.model.schema import SCHEMA_PATH, schema_text
 
@@ -133,3 +134,19 @@ def test_module_entry_point_runs():
     proc = subprocess.run([sys.executable, "-m", "explorer", "list"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0 and "two_stage_recommender" in proc.stdout
+
+
+def test_a_pattern_saved_in_the_user_folder_is_found_by_id(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv(library.USER_DIR_ENV, str(tmp_path))
+    text = (ROOT / "architectures" / "two_stage_recommender.yaml").read_text().replace(
+        "id: two_stage_recommender", "id: my_saved_pattern")
+    library.save_user_pattern(text)
+    code, out, err = run(capsys, "estimate", "my_saved_pattern", "--json")
+    assert code == 0, err
+    assert json.loads(out)["pattern_id"] == "my_saved_pattern"
+    code, out, _ = run(capsys, "show", "my_saved_pattern")
+    assert code == 0 and "(my_saved_pattern," in out
+    code, out, _ = run(capsys, "export", "my_saved_pattern", "--format", "mermaid")
+    assert code == 0 and "flowchart" in out
+    code, _, err = run(capsys, "estimate", "my_savd_pattern")
+    assert code == 1 and "yours: my_saved_pattern" in err

@@ -7,7 +7,6 @@ are checked here. Every problem found is reported at once.
 
 from __future__ import annotations
 
-import math
 import typing
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from explorer.errors import CatalogError, ExpressionError, LocatedError, PatternError
 from explorer.model import expressions
+from explorer.model.graph import build_graph
 from explorer.model.pattern import Catalog, ComponentType, Pattern
 from explorer.model.yamlio import Located, format_path, load_file, load_text
 
@@ -236,7 +236,6 @@ def resolve(doc: Located, catalog: CatalogIndex | None = None, *, expected_id: s
     if errors:
         raise PatternError(errors)
     types = {c.id: catalog[c.type] for c in pattern.components}
-    from explorer.model.graph import build_graph  # local import: graph depends on this module's types
     resolved = ResolvedPattern(pattern, types, doc.file, doc, tuple(warnings), user, path)
     object.__setattr__(resolved, "graph", build_graph(resolved))
     return resolved
@@ -402,22 +401,3 @@ def _quantities(p: Pattern):
 def builtin_paths(directory: str | Path = ARCHITECTURES_DIR) -> list[Path]:
     """Pattern files shipped with the project, sorted by name."""
     return sorted(Path(directory).glob("*.yaml"))
-
-
-def find_pattern_path(name: str, directory: str | Path = ARCHITECTURES_DIR,
-                      user_dir: str | Path | None = None) -> Path:
-    """A built-in id, a user pattern id, or a path to a YAML file."""
-    candidate = Path(name)
-    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
-        return candidate
-    for folder in [directory] + ([user_dir] if user_dir else []):
-        path = Path(folder) / f"{name}.yaml"
-        if path.exists():
-            return path
-    known = [p.stem for p in builtin_paths(directory)]
-    raise PatternError([LocatedError(f"no pattern {name!r} (built-in: {', '.join(known)}; "
-                                     "or give a path to a .yaml file)")])
-
-
-def is_finite(x: float) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)

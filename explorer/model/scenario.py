@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from explorer.errors import ScenarioError
 from explorer.model.loader import ResolvedPattern
 
-Mode = Literal["provisioned", "autosize"]
 MODES: tuple[str, ...] = ("provisioned", "autosize")
-
-
-class Scenario(BaseModel):
-    """What a page or a link shows: a pattern, its parameter values, a mode and a view."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    pattern: str
-    """Pattern id."""
-    values: dict[str, float] = Field(default_factory=dict)
-    """Parameter values that differ from the defaults (or all of them)."""
-    mode: Mode = "provisioned"
-    """Fixed replicas (provisioned) or the fewest that meet the targets (autosize)."""
-    view: str = "overview"
-    """View id."""
 
 
 def parse_number(text: str) -> float:
