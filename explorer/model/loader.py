@@ -7,6 +7,8 @@ are checked here. Every problem found is reported at once.
 
 from __future__ import annotations
 
+import math
+import re
 import typing
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +19,7 @@ import networkx as nx
 from pydantic import BaseModel, ValidationError
 
 from explorer.errors import CatalogError, ExpressionError, LocatedError, PatternError
-from explorer.model import expressions
+from explorer.model import expressions, limits
 from explorer.model.graph import build_graph
 from explorer.model.pattern import Catalog, ComponentType, Pattern
 from explorer.model.yamlio import Located, format_path, load_file, load_text
@@ -27,6 +29,9 @@ COMPONENTS_DIR = ROOT / "components"
 ARCHITECTURES_DIR = ROOT / "architectures"
 MAX_COMPONENTS = 2_000
 """Most components a pattern file may declare (generated benchmark graphs bypass files)."""
+
+RESERVED_ID = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])")
+"""Pattern ids that cannot be file names everywhere (Windows device names; an id names the user's file)."""
 
 _UNION_TAGS = {"float", "str", "int", "bool", "constrained-str", "literal['all']", "list[constrained-str]",
                "Sourced", "SourcedQuantity", "none"}
@@ -252,6 +257,9 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
 
     if expected_id and p.id != expected_id:
         err(("id",), f"id {p.id!r} must equal the file name without .yaml ({expected_id!r})")
+    if RESERVED_ID.fullmatch(p.id):
+        err(("id",), f"id {p.id!r} is a reserved device name on Windows (con, prn, aux, nul, com1–com9, "
+            "lpt1–lpt9) and cannot name a file; choose another id")
 
     def dupes(items: list, key: str, what: str, section: str) -> None:
         seen: dict[str, int] = {}
@@ -300,14 +308,28 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
             for j, cid in enumerate(view.components):
                 check_ref(("views", i, "components", j), cid)
 
-    # parameters: ranges
+    # parameters: finite, bounded, whole numbers when integer, ordered ranges
     names = {q.name for q in p.parameters}
+    bad_params: set[str] = set()
     for i, q in enumerate(p.parameters):
+        for key in ("default", "min", "max"):
+            v = getattr(q, key)
+            if not math.isfinite(v) or abs(v) > limits.PARAMETER.high:
+                err(("parameters", i, key), f"value {v:g} is outside {limits.describe(limits.PARAMETER, -limits.PARAMETER.high)}")
+                bad_params.add(q.name)
+            elif q.integer and v != math.floor(v):
+                err(("parameters", i, key), f"value {v:g} is not a whole number, as an integer parameter needs "
+                    "(drop 'integer: true' or use a whole number)")
+                bad_params.add(q.name)
+        if q.name in bad_params:
+            continue
         if q.min > q.max:
             err(("parameters", i, "min"), f"min {q.min:g} is above max {q.max:g}")
+            bad_params.add(q.name)
         elif not q.min <= q.default <= q.max:
             err(("parameters", i, "default"),
                 f"default {q.default:g} is outside the range {q.min:g} to {q.max:g}")
+            bad_params.add(q.name)
         if q.scale == "log" and q.min <= 0:
             err(("parameters", i, "min"), "a log-scale parameter needs min > 0")
 
@@ -325,29 +347,64 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
         err(("connections", first), f"the synchronous request path has a cycle: {names_cycle}; "
             "make the feedback edge async or batch")
 
-    # quantities parse, name known parameters and evaluate sensibly at defaults
-    defaults = {q.name: q.default for q in p.parameters}
-    for path, quantity, rule in _quantities(p):
+    # quantities parse, name known parameters, and stay within their rule and bound in every
+    # scenario the sliders reach: the defaults, and each parameter at its min and at its max
+    scenarios = _scenarios(p, bad_params)
+    fed = _receives_traffic(p, id_set)
+    for path, quantity, rule, bound_name in quantities(p):
         try:
             expressions.check(quantity, names)
-            if names_in_ok(quantity, names):
-                value = expressions.evaluate(quantity, defaults)
-                problem = _rule_problem(rule, value)
-                if problem:
-                    err(path, f"{problem} at the default scenario (got {value:g} from {quantity!r})")
         except ExpressionError as exc:
             err(path, str(exc))
+            continue
+        used = expressions.names_in(quantity)
+        if used & bad_params:
+            continue  # the parameter's own error says it
+        for label, values in scenarios:
+            if label is not None and label[0] not in used:
+                continue
+            try:
+                value = expressions.evaluate(quantity, values)
+            except ExpressionError as exc:
+                err(path, f"{exc}{_at(label)}")
+                break
+            problem = _rule_problem(rule, value)
+            bound = limits.BOUNDS[bound_name]
+            if problem is not None:
+                problem = f"{problem}{_at(label)} (got {value:g} from {quantity!r})"
+            elif value > bound.high:
+                problem = f"value {value:g} is outside {limits.describe(bound)}{_at(label)}"
+            elif path[-1] == "replicas" and value <= 0 and p.components[path[1]].id in fed:
+                problem = (f"must be greater than 0{_at(label)}: the component receives traffic and 0 replicas "
+                           "cannot serve it (give at least 1; auto-size mode picks its own count)")
+            if problem:
+                err(path, problem)
+                break
+    for i, c in enumerate(p.components):
+        if c.data is None:
+            continue
+        parts = (c.data.items, c.data.bytes_per_item, c.data.replication)
+        try:
+            used = set().union(*(expressions.names_in(x) for x in parts))
+        except ExpressionError:
+            continue
+        if used & bad_params or not used <= names:
+            continue
+        for label, values in scenarios:
+            if label is not None and label[0] not in used:
+                continue
+            try:
+                total = math.prod(expressions.evaluate(x, values) for x in parts)
+            except ExpressionError:
+                break  # reported above
+            if total > limits.DATA_BYTES.high:
+                err(("components", i, "data"), f"data held {total:g} bytes is outside "
+                    f"{limits.describe(limits.DATA_BYTES)}{_at(label)}")
+                break
 
     if p.request is None and not p.batch_jobs and not p.streams:
         warnings.append("the pattern has neither a request path nor batch jobs, so no traffic reaches it")
     return errors, warnings
-
-
-def names_in_ok(quantity: Any, names: set[str]) -> bool:
-    try:
-        return expressions.names_in(quantity) <= names
-    except ExpressionError:
-        return False
 
 
 def _rule_problem(rule: str, value: float) -> str | None:
@@ -362,38 +419,74 @@ def _rule_problem(rule: str, value: float) -> str | None:
     return None
 
 
-def _quantities(p: Pattern):
-    """Every quantity in a pattern: (path, quantity, rule)."""
+Scenario = tuple[tuple[str, float, str] | None, dict[str, float]]
+"""``((parameter, value, "min"|"max") or None for the defaults, parameter values)``."""
+
+
+def _scenarios(p: Pattern, skip: set[str]) -> list[Scenario]:
+    """The defaults, then each parameter at its min and at its max (the others at their defaults)."""
+    defaults = {q.name: q.default for q in p.parameters}
+    out: list[Scenario] = [(None, defaults)]
+    for q in p.parameters:
+        if q.name not in skip:
+            out += [((q.name, q.min, "min"), {**defaults, q.name: q.min}),
+                    ((q.name, q.max, "max"), {**defaults, q.name: q.max})]
+    return out
+
+
+def _at(label: tuple[str, float, str] | None) -> str:
+    if label is None:
+        return " at the default scenario"
+    name, value, end = label
+    return f" when {name}={value:g} (its {end})"
+
+
+def _receives_traffic(p: Pattern, ids: set[str]) -> set[str]:
+    """Components any traffic reaches: from the request entry, a stream or a batch job, over any connection."""
+    G = nx.DiGraph()
+    G.add_nodes_from(ids)
+    G.add_edges_from((cn.source, cn.target) for cn in p.connections if cn.source in ids and cn.target in ids)
+    roots = [p.request.entry] if p.request is not None else []
+    roots += [st.entry for st in p.streams] + [job.entry for job in p.batch_jobs]
+    reached: set[str] = set()
+    for r in roots:
+        if r in G:
+            reached |= {r} | nx.descendants(G, r)
+    return reached
+
+
+def quantities(p: Pattern):
+    """Every quantity in a pattern: ``(path, quantity, rule, bound name in limits.BOUNDS)``."""
     if p.request is not None:
-        yield ("request", "peak_qps"), p.request.peak_qps, "nonneg"
-        yield ("request", "latency_target_ms"), p.request.latency_target_ms, "positive"
-        yield ("request", "target_utilization"), p.request.target_utilization, "fraction"
+        yield ("request", "peak_qps"), p.request.peak_qps, "nonneg", "peak_qps"
+        yield ("request", "latency_target_ms"), p.request.latency_target_ms, "positive", "latency_target_ms"
+        yield ("request", "target_utilization"), p.request.target_utilization, "fraction", "target_utilization"
     for i, c in enumerate(p.components):
-        yield ("components", i, "replicas"), c.replicas, "nonneg"
+        yield ("components", i, "replicas"), c.replicas, "nonneg", "replicas"
         if c.latency_budget_ms is not None:
-            yield ("components", i, "latency_budget_ms"), c.latency_budget_ms, "positive"
+            yield ("components", i, "latency_budget_ms"), c.latency_budget_ms, "positive", "latency_budget_ms"
         for name in ("service_ms", "per_item_ms", "concurrency", "service_cv", "memory_gb",
                      "cost_usd_per_hour"):
             o = getattr(c.overrides, name)
             if o is not None:
                 rule = {"service_ms": "positive", "concurrency": "count"}.get(name, "nonneg")
-                yield ("components", i, "overrides", name, "value"), o.value, rule
+                yield ("components", i, "overrides", name, "value"), o.value, rule, name
         if c.data is not None:
-            yield ("components", i, "data", "items"), c.data.items, "nonneg"
-            yield ("components", i, "data", "bytes_per_item"), c.data.bytes_per_item, "nonneg"
-            yield ("components", i, "data", "replication"), c.data.replication, "count"
+            yield ("components", i, "data", "items"), c.data.items, "nonneg", "data_items"
+            yield ("components", i, "data", "bytes_per_item"), c.data.bytes_per_item, "nonneg", "bytes_per_item"
+            yield ("components", i, "data", "replication"), c.data.replication, "count", "replication"
     for i, cn in enumerate(p.connections):
-        yield ("connections", i, "calls"), cn.calls, "nonneg"
-        yield ("connections", i, "items"), cn.items, "nonneg"
-        yield ("connections", i, "payload_bytes"), cn.payload_bytes, "nonneg"
+        yield ("connections", i, "calls"), cn.calls, "nonneg", "calls"
+        yield ("connections", i, "items"), cn.items, "nonneg", "items"
+        yield ("connections", i, "payload_bytes"), cn.payload_bytes, "nonneg", "payload_bytes"
     for i, job in enumerate(p.batch_jobs):
-        yield ("batch_jobs", i, "items"), job.items, "nonneg"
-        yield ("batch_jobs", i, "batch_items"), job.batch_items, "count"
-        yield ("batch_jobs", i, "every_hours"), job.every_hours, "positive"
-        yield ("batch_jobs", i, "window_hours"), job.window_hours, "positive"
+        yield ("batch_jobs", i, "items"), job.items, "nonneg", "job_items"
+        yield ("batch_jobs", i, "batch_items"), job.batch_items, "count", "batch_items"
+        yield ("batch_jobs", i, "every_hours"), job.every_hours, "positive", "every_hours"
+        yield ("batch_jobs", i, "window_hours"), job.window_hours, "positive", "window_hours"
     for i, stream in enumerate(p.streams):
-        yield ("streams", i, "rate_per_s"), stream.rate_per_s, "nonneg"
-        yield ("streams", i, "items"), stream.items, "nonneg"
+        yield ("streams", i, "rate_per_s"), stream.rate_per_s, "nonneg", "rate_per_s"
+        yield ("streams", i, "items"), stream.items, "nonneg", "stream_items"
 
 
 # --------------------------------------------------------------------------- the library
