@@ -18,6 +18,7 @@ from explorer.model.loader import builtin_paths, load_catalog, load_pattern
 from explorer.model.scenario import parse_number, parse_sets
 from explorer.model.schema import schema_text
 from explorer.units import fmt
+from explorer.validate import check_estimates
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pattern")
     p = sub.add_parser("types", help="list the catalog's component types")
     p.add_argument("--json", action="store_true")
-    p = sub.add_parser("validate", help="validate pattern files (exit 1 with the messages when invalid)")
+    p = sub.add_parser("validate", help="validate pattern files and estimate them at the defaults and every "
+                       "parameter's min and max (exit 1 with the messages when invalid)")
     p.add_argument("files", nargs="+")
     sub.add_parser("schema", help="print the JSON Schema of a pattern file")
     p = sub.add_parser("estimate", help="capacity estimate of a pattern at a scenario")
@@ -126,7 +128,14 @@ def _run(args) -> int:
                 bad += 1
                 print(str(exc), file=sys.stderr)
                 continue
-            print(f"{f}: ok ({len(rp.pattern.components)} components, {len(rp.pattern.connections)} connections)")
+            problems = check_estimates(rp)
+            if problems:
+                bad += 1
+                print(str(PatternError(problems)), file=sys.stderr)
+                continue
+            n_scenarios = 2 * (1 + 2 * len(rp.pattern.parameters))
+            print(f"{f}: ok ({len(rp.pattern.components)} components, {len(rp.pattern.connections)} connections; "
+                  f"estimated in {n_scenarios} scenarios)")
             for w in rp.warnings:
                 print(f"{f}: warning: {w}")
         return 1 if bad else 0

@@ -374,9 +374,9 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
                 problem = f"{problem}{_at(label)} (got {value:g} from {quantity!r})"
             elif value > bound.high:
                 problem = f"value {value:g} is outside {limits.describe(bound)}{_at(label)}"
-            elif path[-1] == "replicas" and value <= 0 and p.components[path[1]].id in fed:
-                problem = (f"must be greater than 0{_at(label)}: the component receives traffic and 0 replicas "
-                           "cannot serve it (give at least 1; auto-size mode picks its own count)")
+            elif path[-1] == "replicas" and value < 1 and p.components[path[1]].id in fed:
+                problem = (f"must be at least 1{_at(label)} (got {value:g}): the component receives traffic "
+                           "and no replica would serve it (auto-size mode picks its own count)")
             if problem:
                 err(path, problem)
                 break

@@ -140,10 +140,6 @@ def load_text(text: str, file: str = "<text>", *, max_nodes: int = MAX_NODES) ->
             f"the file is larger than the {MAX_FILE_BYTES // 1024} KiB limit", file=file)])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except RecursionError:
-        raise PatternError([LocatedError(f"mappings and lists nest more than {MAX_DEPTH} levels deep; "
-                                         "a pattern file needs at most 5", file=file,
-                                         line=_too_deep_line(text))]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -154,6 +150,10 @@ def load_text(text: str, file: str = "<text>", *, max_nodes: int = MAX_NODES) ->
                                          line=line)]) from None
     except yaml.YAMLError as exc:
         raise PatternError([LocatedError(f"YAML error: {exc}", file=file)]) from None
+    except RecursionError:  # the pure-Python composer recurses per level (libyaml stops at 1000 itself)
+        raise PatternError([LocatedError(f"mappings and lists nest more than {MAX_DEPTH} levels deep; "
+                                         "a pattern file needs at most 5", file=file,
+                                         line=_too_deep_line(text))]) from None
     if node is None:
         return Located(None, file, {})
     builder = _Builder(file, max_nodes)
