@@ -33,7 +33,7 @@ def scenarios(rp: ResolvedPattern) -> Iterator[tuple[str, dict[str, float]]]:
     --------
     >>> from explorer.model.library import load
     >>> [d for d, _ in scenarios(load("feature_store"))][:2]
-    ['at the default scenario', 'when entities=1e+06 (its min)']
+    ['at the default scenario', 'when peak_qps=50 (its min)']
     """
     yield "at the default scenario", {}
     for q in rp.pattern.parameters:
