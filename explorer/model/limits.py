@@ -42,32 +42,50 @@ COST_USD_PER_HOUR = Bound(1e6, "USD/hour", "a million dollars per replica-hour")
 SERVICE_CV = Bound(1e2, "", "a hundred times the mean")
 PARAMETER = Bound(1e18, "", "parameter values, defaults and ranges stay within ±1e18")
 
+ANY = Bound(1e18, "", "any other quantity")
+
 BOUNDS: dict[str, Bound] = {
-    "peak_qps": RATE_PER_S,
-    "rate_per_s": RATE_PER_S,
-    "latency_target_ms": TIME_MS,
-    "latency_budget_ms": TIME_MS,
-    "service_ms": TIME_MS,
-    "per_item_ms": TIME_MS,
-    "target_utilization": Bound(1.0, "", "a fraction of capacity"),
-    "replicas": REPLICAS,
-    "concurrency": REPLICAS,
-    "service_cv": SERVICE_CV,
-    "memory_gb": MEMORY_GB,
-    "cost_usd_per_hour": COST_USD_PER_HOUR,
-    "data_items": RECORDS,
-    "bytes_per_item": BYTES_PER_ITEM,
-    "replication": REPLICATION,
-    "calls": PER_CALL,
-    "items": PER_CALL,
-    "payload_bytes": BYTES_PER_ITEM,
-    "job_items": RECORDS,
-    "batch_items": PER_CALL,
-    "every_hours": HOURS,
-    "window_hours": HOURS,
-    "stream_items": PER_CALL,
+    "request.peak_qps": RATE_PER_S,
+    "request.latency_target_ms": TIME_MS,
+    "request.target_utilization": Bound(1.0, "", "a fraction of capacity"),
+    "components.replicas": REPLICAS,
+    "components.latency_budget_ms": TIME_MS,
+    "components.overrides.service_ms": TIME_MS,
+    "components.overrides.per_item_ms": TIME_MS,
+    "components.overrides.concurrency": REPLICAS,
+    "components.overrides.service_cv": SERVICE_CV,
+    "components.overrides.memory_gb": MEMORY_GB,
+    "components.overrides.cost_usd_per_hour": COST_USD_PER_HOUR,
+    "components.data.items": RECORDS,
+    "components.data.bytes_per_item": BYTES_PER_ITEM,
+    "components.data.replication": REPLICATION,
+    "connections.calls": PER_CALL,
+    "connections.items": PER_CALL,
+    "connections.payload_bytes": BYTES_PER_ITEM,
+    "connections.bytes_per_item": BYTES_PER_ITEM,
+    "batch_jobs.items": RECORDS,
+    "batch_jobs.batch_items": PER_CALL,
+    "batch_jobs.every_hours": HOURS,
+    "batch_jobs.window_hours": HOURS,
+    "streams.rate_per_s": RATE_PER_S,
+    "streams.items": PER_CALL,
 }
-"""The bound of each quantity, by the name :func:`explorer.model.loader.quantities` gives it."""
+"""The bound of each quantity, by its path in the file without list indexes (``components.data.items``);
+a quantity not listed here is held to :data:`ANY`."""
+
+
+def bound_for(path: tuple) -> Bound:
+    """The bound of the quantity at ``path`` (a path as the loader gives it).
+
+    Examples
+    --------
+    >>> bound_for(("components", 3, "overrides", "service_ms", "value")) is TIME_MS
+    True
+    >>> bound_for(("ml", "training", "epochs")) is ANY
+    True
+    """
+    key = ".".join(str(part) for part in path if not isinstance(part, int) and part != "value")
+    return BOUNDS.get(key, ANY)
 
 
 def describe(bound: Bound, low: float = 0.0) -> str:

@@ -351,7 +351,7 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
     # scenario the sliders reach: the defaults, and each parameter at its min and at its max
     scenarios = _scenarios(p, bad_params)
     fed = _receives_traffic(p, id_set)
-    for path, quantity, rule, bound_name in quantities(p):
+    for path, quantity, rule in _quantities(p):
         try:
             expressions.check(quantity, names)
         except ExpressionError as exc:
@@ -369,7 +369,7 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
                 err(path, f"{exc}{_at(label)}")
                 break
             problem = _rule_problem(rule, value)
-            bound = limits.BOUNDS[bound_name]
+            bound = limits.bound_for(path)
             if problem is not None:
                 problem = f"{problem}{_at(label)} (got {value:g} from {quantity!r})"
             elif value > bound.high:
@@ -384,11 +384,10 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
         if c.data is None:
             continue
         parts = (c.data.items, c.data.bytes_per_item, c.data.replication)
-        try:
-            used = set().union(*(expressions.names_in(x) for x in parts))
-        except ExpressionError:
-            continue
-        if used & bad_params or not used <= names:
+        if not all(names_in_ok(x, names) for x in parts):
+            continue  # reported above
+        used = set().union(*(expressions.names_in(x) for x in parts))
+        if used & bad_params:
             continue
         for label, values in scenarios:
             if label is not None and label[0] not in used:
@@ -405,6 +404,13 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
     if p.request is None and not p.batch_jobs and not p.streams:
         warnings.append("the pattern has neither a request path nor batch jobs, so no traffic reaches it")
     return errors, warnings
+
+
+def names_in_ok(quantity: Any, names: set[str]) -> bool:
+    try:
+        return expressions.names_in(quantity) <= names
+    except ExpressionError:
+        return False
 
 
 def _rule_problem(rule: str, value: float) -> str | None:
@@ -455,38 +461,38 @@ def _receives_traffic(p: Pattern, ids: set[str]) -> set[str]:
     return reached
 
 
-def quantities(p: Pattern):
-    """Every quantity in a pattern: ``(path, quantity, rule, bound name in limits.BOUNDS)``."""
+def _quantities(p: Pattern):
+    """Every quantity in a pattern: (path, quantity, rule)."""
     if p.request is not None:
-        yield ("request", "peak_qps"), p.request.peak_qps, "nonneg", "peak_qps"
-        yield ("request", "latency_target_ms"), p.request.latency_target_ms, "positive", "latency_target_ms"
-        yield ("request", "target_utilization"), p.request.target_utilization, "fraction", "target_utilization"
+        yield ("request", "peak_qps"), p.request.peak_qps, "nonneg"
+        yield ("request", "latency_target_ms"), p.request.latency_target_ms, "positive"
+        yield ("request", "target_utilization"), p.request.target_utilization, "fraction"
     for i, c in enumerate(p.components):
-        yield ("components", i, "replicas"), c.replicas, "nonneg", "replicas"
+        yield ("components", i, "replicas"), c.replicas, "nonneg"
         if c.latency_budget_ms is not None:
-            yield ("components", i, "latency_budget_ms"), c.latency_budget_ms, "positive", "latency_budget_ms"
+            yield ("components", i, "latency_budget_ms"), c.latency_budget_ms, "positive"
         for name in ("service_ms", "per_item_ms", "concurrency", "service_cv", "memory_gb",
                      "cost_usd_per_hour"):
             o = getattr(c.overrides, name)
             if o is not None:
                 rule = {"service_ms": "positive", "concurrency": "count"}.get(name, "nonneg")
-                yield ("components", i, "overrides", name, "value"), o.value, rule, name
+                yield ("components", i, "overrides", name, "value"), o.value, rule
         if c.data is not None:
-            yield ("components", i, "data", "items"), c.data.items, "nonneg", "data_items"
-            yield ("components", i, "data", "bytes_per_item"), c.data.bytes_per_item, "nonneg", "bytes_per_item"
-            yield ("components", i, "data", "replication"), c.data.replication, "count", "replication"
+            yield ("components", i, "data", "items"), c.data.items, "nonneg"
+            yield ("components", i, "data", "bytes_per_item"), c.data.bytes_per_item, "nonneg"
+            yield ("components", i, "data", "replication"), c.data.replication, "count"
     for i, cn in enumerate(p.connections):
-        yield ("connections", i, "calls"), cn.calls, "nonneg", "calls"
-        yield ("connections", i, "items"), cn.items, "nonneg", "items"
-        yield ("connections", i, "payload_bytes"), cn.payload_bytes, "nonneg", "payload_bytes"
+        yield ("connections", i, "calls"), cn.calls, "nonneg"
+        yield ("connections", i, "items"), cn.items, "nonneg"
+        yield ("connections", i, "payload_bytes"), cn.payload_bytes, "nonneg"
     for i, job in enumerate(p.batch_jobs):
-        yield ("batch_jobs", i, "items"), job.items, "nonneg", "job_items"
-        yield ("batch_jobs", i, "batch_items"), job.batch_items, "count", "batch_items"
-        yield ("batch_jobs", i, "every_hours"), job.every_hours, "positive", "every_hours"
-        yield ("batch_jobs", i, "window_hours"), job.window_hours, "positive", "window_hours"
+        yield ("batch_jobs", i, "items"), job.items, "nonneg"
+        yield ("batch_jobs", i, "batch_items"), job.batch_items, "count"
+        yield ("batch_jobs", i, "every_hours"), job.every_hours, "positive"
+        yield ("batch_jobs", i, "window_hours"), job.window_hours, "positive"
     for i, stream in enumerate(p.streams):
-        yield ("streams", i, "rate_per_s"), stream.rate_per_s, "nonneg", "rate_per_s"
-        yield ("streams", i, "items"), stream.items, "nonneg", "stream_items"
+        yield ("streams", i, "rate_per_s"), stream.rate_per_s, "nonneg"
+        yield ("streams", i, "items"), stream.items, "nonneg"
 
 
 # --------------------------------------------------------------------------- the library
