@@ -72,3 +72,12 @@ def test_reserved_device_names_are_refused_as_ids(reserved: str) -> None:
         load_pattern_text(text.replace("id: two_stage_recommender", f"id: {reserved}"), "draft.yaml")
     load_pattern_text(text.replace("id: two_stage_recommender", f"id: {reserved}_2"), "draft.yaml")
 
+
+
+def test_bounds_can_be_skipped_for_engine_tests_but_no_other_rule() -> None:
+    text = (FIXTURES[0].parent / "replicas_out_of_bounds.yaml").read_text()
+    with pytest.raises(PatternError, match="is outside 0 … 1e\\+06"):
+        load_pattern_text(text, "replicas_out_of_bounds.yaml")
+    assert load_pattern_text(text, "replicas_out_of_bounds.yaml", check_bounds=False).pattern.components
+    with pytest.raises(PatternError, match="must be at least 1"):
+        load_pattern_text(text.replace("replicas: 1e308", "replicas: 0"), "x.yaml", check_bounds=False)
