@@ -8,7 +8,7 @@ PORT   ?= 8501
 NPM    ?= $(shell command -v npm 2>/dev/null)
 MERMAID_JS := tests/mermaid/node_modules/.package-lock.json
 
-.PHONY: run test bench lint schema golden clean
+.PHONY: run test fuzz bench lint schema golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ $(MERMAID_JS): tests/mermaid/package.json tests/mermaid/package-lock.json
 
 test: $(VENV)/.dev $(if $(NPM),$(MERMAID_JS))
 	$(BIN)/python -m pytest
+
+# Mutated pattern files against validation, the estimate and the exports (tests/test_fuzz.py);
+# `make test` runs a small fixed set of the same examples.
+FUZZ_EXAMPLES ?= 100000
+fuzz: $(VENV)/.dev
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider -q
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m tests.bench

@@ -15,11 +15,13 @@ from explorer import export_cli
 from explorer.engine import queueing
 from explorer.engine.analysis import analyse
 from explorer.errors import ExplorerError, PatternError, UsageError
-from explorer.model.loader import builtin_paths, find_pattern_path, load_catalog, load_pattern
+from explorer.model import library
+from explorer.model.loader import builtin_paths, load_catalog, load_pattern
 from explorer.model.scenario import parse_number, parse_sets
 from explorer.model.schema import schema_text
 from explorer.render.text import report_text
 from explorer.units import fmt
+from explorer.validate import check_estimates
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pattern")
     p = sub.add_parser("types", help="list the catalog's component types")
     p.add_argument("--json", action="store_true")
-    p = sub.add_parser("validate", help="validate pattern files (exit 1 with the messages when invalid)")
+    p = sub.add_parser("validate", help="validate pattern files and estimate them at the defaults and every "
+                       "parameter's min and max (exit 1 with the messages when invalid)")
     p.add_argument("files", nargs="+")
     sub.add_parser("schema", help="print the JSON Schema of a pattern file")
     p = sub.add_parser("estimate", help="capacity estimate of a pattern at a scenario")
@@ -119,15 +122,22 @@ def _run(args) -> int:
                 bad += 1
                 print(str(exc), file=sys.stderr)
                 continue
-            print(f"{f}: ok ({len(rp.pattern.components)} components, {len(rp.pattern.connections)} connections)")
+            problems = check_estimates(rp)
+            if problems:
+                bad += 1
+                print(str(PatternError(problems)), file=sys.stderr)
+                continue
+            n_scenarios = 2 * (1 + 2 * len(rp.pattern.parameters))
+            print(f"{f}: ok ({len(rp.pattern.components)} components, {len(rp.pattern.connections)} connections; "
+                  f"estimated in {n_scenarios} scenarios)")
             for w in rp.warnings:
                 print(f"{f}: warning: {w}")
         return 1 if bad else 0
     if cmd == "show":
-        rp = load_pattern(find_pattern_path(args.pattern))
+        rp = library.load(args.pattern)
         return _show(rp)
     if cmd == "estimate":
-        rp = load_pattern(find_pattern_path(args.pattern))
+        rp = library.load(args.pattern)
         values = parse_sets(rp, args.set)
         report = analyse(rp, values, args.mode)
         if args.json:

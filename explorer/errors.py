@@ -47,9 +47,6 @@ class LocatedError(ExplorerError):
             where += f"{self.path}: "
         return where + self.message
 
-    def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "path": self.path, "message": self.message}
-
 
 class PatternError(LocatedError):
     """A pattern file is invalid. ``errors`` holds every problem found (at least one)."""

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from explorer.errors import ExplorerError, ExportError, PatternError
 from explorer.export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, export, filename, view_ids
-from explorer.model.loader import find_pattern_path, load_pattern
+from explorer.model.library import locate
+from explorer.model.loader import load_pattern
 from explorer.model.scenario import parse_sets
 from explorer.render.styles import DrawOptions
 
@@ -65,10 +66,10 @@ def run(args) -> int:
     if args.dpi is not None and args.format != "png":
         raise ExportUsageError("--dpi applies to --format png only")
     try:
-        path = find_pattern_path(args.pattern)
+        where = locate(args.pattern)
     except PatternError as exc:
         raise ExportUsageError(str(exc)) from None
-    rp = load_pattern(path)
+    rp = load_pattern(where.path, user=where.user)
     values = parse_sets(rp, args.set)
     if args.view not in view_ids(rp):
         raise ExportUsageError(f"{rp.id} has no view {args.view!r} (views: {', '.join(view_ids(rp))})")

@@ -34,6 +34,7 @@ from explorer.engine.report import Report
 from explorer.engine.sweep import Sweep
 from explorer.engine.sweep import sweep as run_sweep
 from explorer.errors import ExplorerError, PatternError
+from explorer.model import library
 from explorer.model.library import Entry, user_dir
 from explorer.model.loader import ResolvedPattern, load_pattern, load_pattern_text
 from explorer.study import present
@@ -105,14 +106,10 @@ def load_path(path: str, user: bool = False) -> ResolvedPattern:
 
 
 def load(pattern_id: str) -> ResolvedPattern:
-    """A pattern by id (built-in or the user's), cached; raises ExplorerError if unknown or invalid."""
-    for e in entries():
-        if e.id == pattern_id:
-            if e.error:
-                raise ExplorerError(e.error)
-            return load_path(e.path, user=e.kind == "user")
-    known = ", ".join(e.id for e in entries() if not e.error)
-    raise ExplorerError(f"no pattern {pattern_id!r} (known: {known})")
+    """A pattern by id (built-in or the user's) through the engine's one lookup, cached by file version;
+    raises ExplorerError if unknown or invalid. Paths are refused: the id may come from a URL."""
+    where = library.locate(pattern_id, ids_only=True)
+    return load_path(str(where.path), user=where.user)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

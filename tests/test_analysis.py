@@ -198,6 +198,8 @@ def test_more_traffic_never_means_fewer_replicas_or_lower_utilisation(pattern_id
     lo_x, hi_x = sorted((x, y))
     span = (lambda t: q.min * (q.max / q.min) ** t) if q.scale == "log" else (lambda t: q.min + (q.max - q.min) * t)
     lo, hi = span(lo_x), span(hi_x)
+    if q.integer:  # an integer parameter takes whole numbers only
+        lo, hi = round(lo), round(hi)
     r_lo = analyse(rp, {q.name: lo}, mode="autosize")
     r_hi = analyse(rp, {q.name: hi}, mode="autosize")
     p_lo = analyse(rp, {q.name: lo})
@@ -220,7 +222,8 @@ def test_any_scenario_in_range_analyses_without_nan(pattern_id, data):
     for q in rp.pattern.parameters:
         t = data.draw(st.floats(0, 1))
         v = q.min * (q.max / q.min) ** t if q.scale == "log" else q.min + (q.max - q.min) * t
-        values[q.name] = min(max(v, q.min), q.max)
+        v = min(max(v, q.min), q.max)
+        values[q.name] = min(max(round(v), q.min), q.max) if q.integer else v
     mode = data.draw(st.sampled_from(["provisioned", "autosize"]))
     r = analyse(rp, values, mode)
     json.dumps(r.to_dict(), allow_nan=False)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from explorer import validate
 from explorer.cli import main
+from explorer.model import library
 from explorer.model.loader import builtin_paths
 from explorer.model.schema import SCHEMA_PATH, schema_text
 
@@ -133,3 +135,44 @@ def test_module_entry_point_runs():
     proc = subprocess.run([sys.executable, "-m", "explorer", "list"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0 and "two_stage_recommender" in proc.stdout
+
+
+def test_a_pattern_saved_in_the_user_folder_is_found_by_id(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv(library.USER_DIR_ENV, str(tmp_path))
+    text = (ROOT / "architectures" / "two_stage_recommender.yaml").read_text().replace(
+        "id: two_stage_recommender", "id: my_saved_pattern")
+    library.save_user_pattern(text)
+    code, out, err = run(capsys, "estimate", "my_saved_pattern", "--json")
+    assert code == 0, err
+    assert json.loads(out)["pattern_id"] == "my_saved_pattern"
+    code, out, _ = run(capsys, "show", "my_saved_pattern")
+    assert code == 0 and "(my_saved_pattern," in out
+    code, out, _ = run(capsys, "export", "my_saved_pattern", "--format", "mermaid")
+    assert code == 0 and "flowchart" in out
+    code, _, err = run(capsys, "estimate", "my_savd_pattern")
+    assert code == 1 and "yours: my_saved_pattern" in err
+
+
+def test_validate_estimates_every_scenario_and_reports_failures_as_messages(capsys, monkeypatch):
+    good = str(ROOT / "architectures" / "two_stage_recommender.yaml")
+    code, out, _ = run(capsys, "validate", good)
+    assert code == 0 and "estimated in 30 scenarios" in out  # (defaults + 7 parameters × min, max) × 2 modes
+    real = validate.analyse
+
+    def failing(rp, values, mode):
+        if values.get("candidates") == 5000 and mode == "autosize":
+            raise OverflowError("int too large to convert to float")
+        return real(rp, values, mode)
+
+    monkeypatch.setattr(validate, "analyse", failing)
+    code, out, err = run(capsys, "validate", good)
+    assert code == 1 and "ok" not in out and "Traceback" not in err
+    assert err.strip() == ("two_stage_recommender.yaml: the autosize estimate fails when candidates=5000 (its max) "
+                           "with an internal error (OverflowError: int too large to convert to float); the file is "
+                           "valid but the estimator cannot size it — please report this with the file")
+
+
+def test_validate_never_shows_engine_wording_for_zero_replicas(capsys):
+    code, _, err = run(capsys, "validate", str(ROOT / "tests" / "fixtures" / "invalid" / "zero_replicas_with_traffic.yaml"))
+    assert code == 1 and "must be at least 1" in err
+    assert "inf%" not in err and "p99_target_ms" not in err and "Traceback" not in err

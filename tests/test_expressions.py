@@ -62,3 +62,24 @@ def test_booleans_are_not_quantities():
 def test_arithmetic_matches_python(a, b):
     assert evaluate("(a + b) * a / b", {"a": a, "b": b}) == pytest.approx((a + b) * a / b, rel=1e-12, abs=1e-9)
     assert math.isfinite(evaluate("a - b", {"a": a, "b": b}))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("min()", r"min\(\) takes at least 2 arguments, got 0"),
+    ("max(1)", r"max\(\) takes at least 2 arguments, got 1"),
+    ("sqrt(1, 2)", r"sqrt\(\) takes exactly 1 argument, got 2"),
+    ("ceil()", r"ceil\(\) takes exactly 1 argument, got 0"),
+    ("(-8)**0.5", "is not a real number"),
+    ("sqrt((-8)**0.5)", "is not a real number"),
+    ("((((10**64)**64)**64)**64)**64", "too large to compute"),
+    ("*".join(["2**64"] * 18), "too large to compute"),
+    ("floor(1e308 * 10)", "cannot be computed"),
+])
+def test_hostile_expressions_give_messages_not_tracebacks(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        evaluate(text, {"x": 1.0})
+
+
+def test_large_but_representable_numbers_still_compute():
+    assert evaluate("9**64", {}) == float(9**64)
+    assert evaluate("max(x, 2, 3)", {"x": 1.0}) == 3.0

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from explorer.errors import PatternError
-from explorer.model.loader import load_pattern, load_pattern_text
+from explorer.model.loader import ARCHITECTURES_DIR, load_pattern, load_pattern_text
 from explorer.model.yamlio import MAX_FILE_BYTES, load_text
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "invalid").glob("*.yaml"))
@@ -63,3 +63,21 @@ connections:
 def test_non_mapping_document() -> None:
     with pytest.raises(PatternError, match="must be a mapping"):
         load_pattern_text("- just\n- a list\n", "list.yaml")
+
+
+@pytest.mark.parametrize("reserved", ["con", "nul", "aux", "prn", "com1", "lpt9"])
+def test_reserved_device_names_are_refused_as_ids(reserved: str) -> None:
+    text = (ARCHITECTURES_DIR / "two_stage_recommender.yaml").read_text()
+    with pytest.raises(PatternError, match=f"id '{reserved}' is a reserved device name on Windows"):
+        load_pattern_text(text.replace("id: two_stage_recommender", f"id: {reserved}"), "draft.yaml")
+    load_pattern_text(text.replace("id: two_stage_recommender", f"id: {reserved}_2"), "draft.yaml")
+
+
+
+def test_bounds_can_be_skipped_for_engine_tests_but_no_other_rule() -> None:
+    text = (FIXTURES[0].parent / "replicas_out_of_bounds.yaml").read_text()
+    with pytest.raises(PatternError, match="is outside 0 … 1e\\+06"):
+        load_pattern_text(text, "replicas_out_of_bounds.yaml")
+    assert load_pattern_text(text, "replicas_out_of_bounds.yaml", check_bounds=False).pattern.components
+    with pytest.raises(PatternError, match="must be at least 1"):
+        load_pattern_text(text.replace("replicas: 1e308", "replicas: 0"), "x.yaml", check_bounds=False)

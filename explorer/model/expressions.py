@@ -30,6 +30,13 @@ _FUNCS: dict[str, Callable[..., float]] = {
     "min": min, "max": max, "ceil": math.ceil, "floor": math.floor,
     "sqrt": math.sqrt, "log2": math.log2, "log10": math.log10,
 }
+_ARITY: dict[str, tuple[int, int | None]] = {
+    "min": (2, None), "max": (2, None), "ceil": (1, 1), "floor": (1, 1), "sqrt": (1, 1), "log2": (1, 1),
+    "log10": (1, 1),
+}
+"""Fewest and most arguments of each function (None: no most)."""
+MAX_INT_BITS = 1100
+"""Largest whole number an expression may reach exactly (beyond ~1e308 a float cannot hold it anyway)."""
 
 
 @lru_cache(maxsize=4096)
@@ -53,6 +60,12 @@ def _parse(text: str) -> ast.Expression:
             continue
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id in _FUNCS and not node.keywords:
+            least, most = _ARITY[node.func.id]
+            n = len(node.args)
+            if n < least or (most is not None and n > most) or any(isinstance(a, ast.Starred) for a in node.args):
+                wants = f"exactly {least}" if least == most else f"at least {least}"
+                raise ExpressionError(f"{text!r}: {node.func.id}() takes {wants} argument"
+                                      f"{'' if least == 1 else 's'}, got {n}")
             continue
         what = type(node).__name__
         if isinstance(node, ast.Call):
@@ -100,7 +113,10 @@ def evaluate(quantity: Quantity, values: Mapping[str, float]) -> float:
     else:
         tree = _parse(str(quantity))
         try:
-            value = float(_eval(tree.body, values, str(quantity)))
+            result = _eval(tree.body, values, str(quantity))
+            if isinstance(result, complex):
+                raise ExpressionError(f"{quantity!r} is not a real number (a negative number to a fractional power)")
+            value = float(result)
         except ZeroDivisionError:
             raise ExpressionError(f"{quantity!r} divides by zero") from None
         except (OverflowError, ValueError) as exc:
@@ -124,11 +140,21 @@ def _eval(node: ast.AST, values: Mapping[str, float], text: str) -> float:
     if isinstance(node, ast.BinOp):
         left = _eval(node.left, values, text)
         right = _eval(node.right, values, text)
+        if isinstance(left, complex) or isinstance(right, complex):
+            raise ExpressionError(f"{text!r} is not a real number (a negative number to a fractional power)")
         if isinstance(node.op, ast.Pow) and abs(right) > 64:
             raise ExpressionError(f"{text!r}: exponent {right} is too large")
-        return _BINOPS[type(node.op)](left, right)
+        if isinstance(node.op, ast.Pow) and isinstance(left, int) and isinstance(right, int) \
+                and left.bit_length() * abs(right) > MAX_INT_BITS:
+            raise ExpressionError(f"{text!r} is too large to compute")
+        result = _BINOPS[type(node.op)](left, right)
+        if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
+            raise ExpressionError(f"{text!r} is too large to compute")
+        return result
     if isinstance(node, ast.Call):
         args = [_eval(a, values, text) for a in node.args]
+        if any(isinstance(a, complex) for a in args):
+            raise ExpressionError(f"{text!r} is not a real number (a negative number to a fractional power)")
         return float(_FUNCS[node.func.id](*args))
     raise ExpressionError(f"{text!r} cannot be evaluated")  # unreachable after _parse
 

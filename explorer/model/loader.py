@@ -8,6 +8,7 @@ are checked here. Every problem found is reported at once.
 from __future__ import annotations
 
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +19,8 @@ import networkx as nx
 from pydantic import BaseModel, ValidationError
 
 from explorer.errors import CatalogError, ExpressionError, LocatedError, PatternError
-from explorer.model import expressions
+from explorer.model import expressions, limits
+from explorer.model.graph import build_graph
 from explorer.model.pattern import Catalog, ComponentType, Pattern
 from explorer.model.yamlio import Located, format_path, load_file, load_text
 
@@ -27,6 +29,9 @@ COMPONENTS_DIR = ROOT / "components"
 ARCHITECTURES_DIR = ROOT / "architectures"
 MAX_COMPONENTS = 2_000
 """Most components a pattern file may declare (generated benchmark graphs bypass files)."""
+
+RESERVED_ID = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])")
+"""Pattern ids that cannot be file names everywhere (Windows device names; an id names the user's file)."""
 
 _UNION_TAGS = {"float", "str", "int", "bool", "constrained-str", "literal['all']", "list[constrained-str]",
                "Sourced", "SourcedQuantity", "none"}
@@ -212,13 +217,19 @@ def load_pattern(path: str | Path, catalog: CatalogIndex | None = None, *, user:
 
 
 def load_pattern_text(text: str, file: str = "draft.yaml", catalog: CatalogIndex | None = None,
-                      *, expected_id: str | None = None, user: bool = True) -> ResolvedPattern:
-    """Load a pattern from text (the editor, uploads)."""
-    return resolve(load_text(text, file), catalog, expected_id=expected_id, user=user)
+                      *, expected_id: str | None = None, user: bool = True,
+                      check_bounds: bool = True) -> ResolvedPattern:
+    """Load a pattern from text (the editor, uploads).
+
+    ``check_bounds=False`` skips the upper bounds of :mod:`explorer.model.limits` (every other rule
+    still applies): for tests that feed the engine absurd numbers on purpose.
+    """
+    return resolve(load_text(text, file), catalog, expected_id=expected_id, user=user, check_bounds=check_bounds)
 
 
 def resolve(doc: Located, catalog: CatalogIndex | None = None, *, expected_id: str | None = None,
-            user: bool = False, path: str | None = None, max_components: int = MAX_COMPONENTS) -> ResolvedPattern:
+            user: bool = False, path: str | None = None, max_components: int = MAX_COMPONENTS,
+            check_bounds: bool = True) -> ResolvedPattern:
     """Validate a loaded document as a pattern and resolve it against the catalog."""
     catalog = catalog or load_catalog()
     if not isinstance(doc.data, dict):
@@ -232,18 +243,17 @@ def resolve(doc: Located, catalog: CatalogIndex | None = None, *, expected_id: s
         pattern = Pattern.model_validate(doc.data)
     except ValidationError as exc:
         raise PatternError(located_errors(exc, doc, Pattern)) from None
-    errors, warnings = _cross_check(pattern, doc, catalog, expected_id)
+    errors, warnings = _cross_check(pattern, doc, catalog, expected_id, check_bounds)
     if errors:
         raise PatternError(errors)
     types = {c.id: catalog[c.type] for c in pattern.components}
-    from explorer.model.graph import build_graph  # local import: graph depends on this module's types
     resolved = ResolvedPattern(pattern, types, doc.file, doc, tuple(warnings), user, path)
     object.__setattr__(resolved, "graph", build_graph(resolved))
     return resolved
 
 
 def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
-                 expected_id: str | None) -> tuple[list[LocatedError], list[str]]:
+                 expected_id: str | None, check_bounds: bool = True) -> tuple[list[LocatedError], list[str]]:
     errors: list[LocatedError] = []
     warnings: list[str] = []
 
@@ -253,6 +263,9 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
 
     if expected_id and p.id != expected_id:
         err(("id",), f"id {p.id!r} must equal the file name without .yaml ({expected_id!r})")
+    if RESERVED_ID.fullmatch(p.id):
+        err(("id",), f"id {p.id!r} is a reserved device name on Windows (con, prn, aux, nul, com1–com9, "
+            "lpt1–lpt9) and cannot name a file; choose another id")
 
     def dupes(items: list, key: str, what: str, section: str) -> None:
         seen: dict[str, int] = {}
@@ -301,14 +314,28 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
             for j, cid in enumerate(view.components):
                 check_ref(("views", i, "components", j), cid)
 
-    # parameters: ranges
+    # parameters: finite, bounded, whole numbers when integer, ordered ranges
     names = {q.name for q in p.parameters}
+    bad_params: set[str] = set()
     for i, q in enumerate(p.parameters):
+        for key in ("default", "min", "max"):
+            v = getattr(q, key)
+            if not math.isfinite(v) or abs(v) > limits.PARAMETER.high:
+                err(("parameters", i, key), f"value {v:g} is outside {limits.describe(limits.PARAMETER, -limits.PARAMETER.high)}")
+                bad_params.add(q.name)
+            elif q.integer and v != math.floor(v):
+                err(("parameters", i, key), f"value {v:g} is not a whole number, as an integer parameter needs "
+                    "(drop 'integer: true' or use a whole number)")
+                bad_params.add(q.name)
+        if q.name in bad_params:
+            continue
         if q.min > q.max:
             err(("parameters", i, "min"), f"min {q.min:g} is above max {q.max:g}")
+            bad_params.add(q.name)
         elif not q.min <= q.default <= q.max:
             err(("parameters", i, "default"),
                 f"default {q.default:g} is outside the range {q.min:g} to {q.max:g}")
+            bad_params.add(q.name)
         if q.scale == "log" and q.min <= 0:
             err(("parameters", i, "min"), "a log-scale parameter needs min > 0")
 
@@ -326,18 +353,59 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
         err(("connections", first), f"the synchronous request path has a cycle: {names_cycle}; "
             "make the feedback edge async or batch")
 
-    # quantities parse, name known parameters and evaluate sensibly at defaults
-    defaults = {q.name: q.default for q in p.parameters}
+    # quantities parse, name known parameters, and stay within their rule and bound in every
+    # scenario the sliders reach: the defaults, and each parameter at its min and at its max
+    scenarios = _scenarios(p, bad_params)
+    fed = _receives_traffic(p, id_set)
     for path, quantity, rule in _quantities(p):
         try:
             expressions.check(quantity, names)
-            if names_in_ok(quantity, names):
-                value = expressions.evaluate(quantity, defaults)
-                problem = _rule_problem(rule, value)
-                if problem:
-                    err(path, f"{problem} at the default scenario (got {value:g} from {quantity!r})")
         except ExpressionError as exc:
             err(path, str(exc))
+            continue
+        used = expressions.names_in(quantity)
+        if used & bad_params:
+            continue  # the parameter's own error says it
+        for label, values in scenarios:
+            if label is not None and label[0] not in used:
+                continue
+            try:
+                value = expressions.evaluate(quantity, values)
+            except ExpressionError as exc:
+                err(path, f"{exc}{_at(label)}")
+                break
+            problem = _rule_problem(rule, value)
+            bound = limits.bound_for(path)
+            if problem is not None:
+                problem = f"{problem}{_at(label)} (got {value:g} from {quantity!r})"
+            elif check_bounds and value > bound.high:
+                problem = f"value {value:g} is outside {limits.describe(bound)}{_at(label)}"
+            elif path[-1] == "replicas" and value < 1 and p.components[path[1]].id in fed:
+                problem = (f"must be at least 1{_at(label)} (got {value:g}): the component receives traffic "
+                           "and no replica would serve it (auto-size mode picks its own count)")
+            if problem:
+                err(path, problem)
+                break
+    for i, c in enumerate(p.components):
+        if c.data is None:
+            continue
+        parts = (c.data.items, c.data.bytes_per_item, c.data.replication)
+        if not all(names_in_ok(x, names) for x in parts):
+            continue  # reported above
+        used = set().union(*(expressions.names_in(x) for x in parts))
+        if used & bad_params:
+            continue
+        for label, values in scenarios:
+            if label is not None and label[0] not in used:
+                continue
+            try:
+                total = math.prod(expressions.evaluate(x, values) for x in parts)
+            except ExpressionError:
+                break  # reported above
+            if check_bounds and total > limits.DATA_BYTES.high:
+                err(("components", i, "data"), f"data held {total:g} bytes is outside "
+                    f"{limits.describe(limits.DATA_BYTES)}{_at(label)}")
+                break
 
     _check_ml_blocks(p, catalog, err)
 
@@ -406,6 +474,42 @@ def _rule_problem(rule: str, value: float) -> str | None:
     return None
 
 
+Scenario = tuple[tuple[str, float, str] | None, dict[str, float]]
+"""``((parameter, value, "min"|"max") or None for the defaults, parameter values)``."""
+
+
+def _scenarios(p: Pattern, skip: set[str]) -> list[Scenario]:
+    """The defaults, then each parameter at its min and at its max (the others at their defaults)."""
+    defaults = {q.name: q.default for q in p.parameters}
+    out: list[Scenario] = [(None, defaults)]
+    for q in p.parameters:
+        if q.name not in skip:
+            out += [((q.name, q.min, "min"), {**defaults, q.name: q.min}),
+                    ((q.name, q.max, "max"), {**defaults, q.name: q.max})]
+    return out
+
+
+def _at(label: tuple[str, float, str] | None) -> str:
+    if label is None:
+        return " at the default scenario"
+    name, value, end = label
+    return f" when {name}={value:g} (its {end})"
+
+
+def _receives_traffic(p: Pattern, ids: set[str]) -> set[str]:
+    """Components any traffic reaches: from the request entry, a stream or a batch job, over any connection."""
+    G = nx.DiGraph()
+    G.add_nodes_from(ids)
+    G.add_edges_from((cn.source, cn.target) for cn in p.connections if cn.source in ids and cn.target in ids)
+    roots = [p.request.entry] if p.request is not None else []
+    roots += [st.entry for st in p.streams] + [job.entry for job in p.batch_jobs]
+    reached: set[str] = set()
+    for r in roots:
+        if r in G:
+            reached |= {r} | nx.descendants(G, r)
+    return reached
+
+
 def _quantities(p: Pattern):
     """Every quantity in a pattern: (path, quantity, rule)."""
     if p.request is not None:
@@ -454,22 +558,3 @@ def _quantities(p: Pattern):
 def builtin_paths(directory: str | Path = ARCHITECTURES_DIR) -> list[Path]:
     """Pattern files shipped with the project, sorted by name."""
     return sorted(Path(directory).glob("*.yaml"))
-
-
-def find_pattern_path(name: str, directory: str | Path = ARCHITECTURES_DIR,
-                      user_dir: str | Path | None = None) -> Path:
-    """A built-in id, a user pattern id, or a path to a YAML file."""
-    candidate = Path(name)
-    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
-        return candidate
-    for folder in [directory] + ([user_dir] if user_dir else []):
-        path = Path(folder) / f"{name}.yaml"
-        if path.exists():
-            return path
-    known = [p.stem for p in builtin_paths(directory)]
-    raise PatternError([LocatedError(f"no pattern {name!r} (built-in: {', '.join(known)}; "
-                                     "or give a path to a .yaml file)")])
-
-
-def is_finite(x: float) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)

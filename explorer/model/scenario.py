@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from explorer.errors import ScenarioError
 from explorer.model.loader import ResolvedPattern
 
-Mode = Literal["provisioned", "autosize"]
 MODES: tuple[str, ...] = ("provisioned", "autosize")
-
-
-class Scenario(BaseModel):
-    """What a page or a link shows: a pattern, its parameter values, a mode and a view."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    pattern: str
-    """Pattern id."""
-    values: dict[str, float] = Field(default_factory=dict)
-    """Parameter values that differ from the defaults (or all of them)."""
-    mode: Mode = "provisioned"
-    """Fixed replicas (provisioned) or the fewest that meet the targets (autosize)."""
-    view: str = "overview"
-    """View id."""
 
 
 def parse_number(text: str) -> float:
@@ -53,7 +35,8 @@ def parse_number(text: str) -> float:
 
 
 def check_values(rp: ResolvedPattern, values: Mapping[str, float] | None) -> dict[str, float]:
-    """Defaults updated with ``values``; raises ScenarioError on unknown names or out-of-range values."""
+    """Defaults updated with ``values``; raises ScenarioError on unknown names, out-of-range values and
+    fractions given to an integer parameter (never rounded silently)."""
     params = {q.name: q for q in rp.pattern.parameters}
     out = rp.defaults()
     for name, value in (values or {}).items():
@@ -68,6 +51,9 @@ def check_values(rp: ResolvedPattern, values: Mapping[str, float] | None) -> dic
         if not math.isfinite(v) or not q.min <= v <= q.max:
             raise ScenarioError(f"{name}={value!r} is outside its range {q.min:g} to {q.max:g}"
                                 + (f" {q.unit}" if q.unit else ""))
+        if q.integer and v != math.floor(v):
+            raise ScenarioError(f"{name}={value!r} is not a whole number; {name} takes whole numbers "
+                                f"from {q.min:g} to {q.max:g}")
         out[name] = round(v) if q.integer else v
     return out
 
@@ -91,6 +77,9 @@ def from_query(rp: ResolvedPattern, query: Mapping[str, str]) -> tuple[dict[str,
             continue
         if not q.min <= v <= q.max:
             notices.append(f"{name}={raw} is outside {q.min:g} to {q.max:g}; using the default {q.default:g}.")
+            continue
+        if q.integer and v != math.floor(v):
+            notices.append(f"{name}={raw} is not a whole number; using the default {q.default:g}.")
             continue
         values[name] = round(v) if q.integer else v
     return values, notices

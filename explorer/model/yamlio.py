@@ -8,6 +8,9 @@ limit ("billion laughs"). Nothing in a file is ever executed.
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,9 @@ MAX_FILE_BYTES = 512 * 1024
 
 MAX_NODES = 50_000
 """Most YAML nodes a document may expand to (aliases included)."""
+
+MAX_DEPTH = 16
+"""Deepest nesting of mappings and lists accepted (a pattern needs 5: components[0].overrides.service_ms.value)."""
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
@@ -82,6 +88,9 @@ class _Builder:
             self.fail(node, path, f"the document expands to more than {self.max_nodes:,} values "
                       "(YAML aliases repeated too often); refusing to load it")
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if len(path) > MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+            self.fail(node, path, f"mappings and lists nest more than {MAX_DEPTH} levels deep here; "
+                      "a pattern file needs at most 5")
         if isinstance(node, yaml.MappingNode):
             if node.tag != "tag:yaml.org,2002:map":
                 self.fail(node, path, f"YAML tag {node.tag!r} is not allowed; only plain mappings, "
@@ -107,7 +116,13 @@ class _Builder:
         if node.tag not in _PLAIN_TAGS:
             self.fail(node, path, f"YAML tag {node.tag!r} is not allowed; only plain strings, "
                       "numbers, booleans and null are")
-        return self._scalar.construct_object(node)
+        try:
+            return self._scalar.construct_object(node)
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            shown = repr(node.value[:20]) + ("…" if len(node.value) > 20 else "")
+            why = (f"a number may have at most {sys.get_int_max_str_digits()} digits"
+                   if "digits" in str(exc) else "it is not a valid YAML value")
+            self.fail(node, path, f"cannot read {shown} ({len(node.value)} characters): {why}")
 
 
 def _parser_input(text: str) -> str | bytes:
@@ -150,6 +165,10 @@ def load_text(text: str, file: str = "<text>", *, max_nodes: int = MAX_NODES) ->
                                          line=line)]) from None
     except yaml.YAMLError as exc:
         raise PatternError([LocatedError(f"YAML error: {exc}", file=file)]) from None
+    except RecursionError:  # the pure-Python composer recurses per level (libyaml stops at 1000 itself)
+        raise PatternError([LocatedError(f"mappings and lists nest more than {MAX_DEPTH} levels deep; "
+                                         "a pattern file needs at most 5", file=file,
+                                         line=_too_deep_line(text))]) from None
     if node is None:
         return Located(None, file, {})
     builder = _Builder(file, max_nodes)
@@ -157,20 +176,47 @@ def load_text(text: str, file: str = "<text>", *, max_nodes: int = MAX_NODES) ->
     return Located(data, file, builder.lines)
 
 
+def _too_deep_line(text: str) -> int | None:
+    """Line where nesting first passes MAX_DEPTH (the event parser does not recurse, so it can tell)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def load_file(path: str | Path, *, max_nodes: int = MAX_NODES) -> Located:
-    """Load one YAML file (size-checked before reading)."""
+    """Load one YAML file: a regular file only (never blocks on a FIFO or device), size-checked while reading."""
     path = Path(path)
     name = path.name
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise PatternError([LocatedError(f"cannot read the file: {exc.strerror}", file=str(path))]) from None
-    if size > MAX_FILE_BYTES:
-        raise PatternError([LocatedError(
-            f"the file is {size / 1024:.0f} KiB, over the {MAX_FILE_BYTES // 1024} KiB limit",
-            file=name)])
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, socket or device)"
+            raise PatternError([LocatedError(f"is {what}, not a pattern file", file=name)])
+        if info.st_size > MAX_FILE_BYTES:
+            raise PatternError([LocatedError(
+                f"the file is {info.st_size / 1024:.0f} KiB, over the {MAX_FILE_BYTES // 1024} KiB limit",
+                file=name)])
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise PatternError([LocatedError(f"cannot read the file: {exc.strerror}", file=name)]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise PatternError([LocatedError(f"the file is over the {MAX_FILE_BYTES // 1024} KiB limit", file=name)])
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise PatternError([LocatedError("the file is not UTF-8 text", file=name)]) from None
     return load_text(text, name, max_nodes=max_nodes)
