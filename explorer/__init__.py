@@ -38,16 +38,19 @@ _HOMES: dict[str, str] = {
     # engine
     "analyse": "explorer.engine.analysis", "Report": "explorer.engine.report", "Figure": "explorer.engine.report",
     "Input": "explorer.engine.report", "Status": "explorer.engine.report",
-    # render and export
+    # render (exports: the module ``explorer.export``, whose ``export()`` writes any format to bytes)
     "DrawOptions": "explorer.render.styles", "to_dot": "explorer.render.diagram",
-    "to_mermaid": "explorer.render.mermaid", "export": "explorer.export", "FORMATS": "explorer.export",
+    "to_mermaid": "explorer.render.mermaid",
 }
+_SUBMODULES = {"errors", "units", "model", "engine", "render", "study", "export", "export_cli", "cli", "validate"}
 
 __all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
     """Import a public name from its home module on first use (PEP 562)."""
+    if name in _SUBMODULES:  # ``from explorer import export`` means the module, as it always has
+        return importlib.import_module(f"explorer.{name}")
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'explorer' has no attribute {name!r} (public names: {', '.join(__all__)})")

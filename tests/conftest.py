@@ -198,3 +198,16 @@ def page(browser):
         yield pg
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- every test
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dir(tmp_path, monkeypatch):
+    """Every test sees an empty user-pattern folder of its own, never the developer's
+    ``~/.architecture-explorer/patterns`` (a test that needs a folder sets its own)."""
+    monkeypatch.setenv("ARCH_EXPLORER_USER_DIR", str(tmp_path / "user_patterns"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a seeded simulation or a long property run (deselect with -m 'not slow')")

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from explorer.engine import queueing
 from explorer.engine.analysis import analyse
 from explorer.errors import ScenarioError
-from explorer.model.loader import ARCHITECTURES_DIR, builtin_paths, load_pattern, load_pattern_text
+from explorer.model.loader import ARCHITECTURES_DIR, load_pattern, load_pattern_text
+from tests import patterns
 from tests.generated import generated_pattern
 
-PATHS = builtin_paths()
-IDS = [p.stem for p in PATHS]
+PATHS, IDS = patterns.PATHS, patterns.IDS
 TWO_STAGE = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
 
 

@@ -16,26 +16,14 @@ from explorer.model.loader import builtin_paths, load_pattern
 from explorer.study import present
 from explorer.units import fmt
 from pages import ui
+from tests.apptest import APP, TIMEOUT, run_app
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-TIMEOUT = 120
 ML_PATTERNS = [p for p in builtin_paths() if analyse(load_pattern(p)).ml]
 BAD_TEXT = re.compile(r"\b(None|nan|NaN|inf)\b")
 
 
-@pytest.fixture(autouse=True)
-def _empty_user_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("ARCH_EXPLORER_USER_DIR", str(tmp_path / "user_patterns"))
-
-
-def run(query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+run = run_app
 
 
 def open_traces(at: AppTest, rp, report) -> AppTest:

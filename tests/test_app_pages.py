@@ -22,8 +22,7 @@ from explorer.model.yamlio import MAX_FILE_BYTES  # noqa: E402
 from explorer.study import compare, editor  # noqa: E402
 from explorer.study import practice as study  # noqa: E402
 from explorer.units import format_ms  # noqa: E402
-
-TIMEOUT = 120
+from tests.apptest import TIMEOUT, run_page, texts  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -35,20 +34,13 @@ def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def page(name: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+    return run_page(name, query)
 
 
 def ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     # no stray module-level strings rendered by Streamlit's "magic"
     assert not any("widget key" in m.value for m in at.markdown)
-
-
-def texts(elements) -> list[str]:
-    return [e.value for e in elements]
 
 
 def graphviz_count(at: AppTest) -> int:

@@ -9,18 +9,15 @@ import pytest
 
 from explorer.engine.analysis import analyse
 from explorer.engine.sweep import sweep, sweep_values, traffic_parameter
-from explorer.model.loader import builtin_paths, load_pattern
 from explorer.render import charts
 from explorer.study import present
 from explorer.units import compact, format_quantity, log_options
-
-PATTERNS = builtin_paths()
-IDS = [p.stem for p in PATTERNS]
+from tests import patterns
 
 
-@pytest.fixture(scope="module", params=PATTERNS, ids=IDS)
+@pytest.fixture(scope="module", params=patterns.IDS)
 def rp(request):
-    return load_pattern(request.param)
+    return patterns.load(request.param)
 
 
 def test_every_chart_builds_for_every_pattern(rp):
@@ -37,7 +34,7 @@ def test_every_chart_builds_for_every_pattern(rp):
 
 
 def test_sweep_is_log_spaced_and_finds_the_knee():
-    rp = load_pattern(PATTERNS[IDS.index("two_stage_recommender")])
+    rp = patterns.load("two_stage_recommender")
     sw = sweep(rp, rp.defaults(), "provisioned", "peak_qps")
     xs = [p.x for p in sw.points]
     assert len(xs) == 24 and xs[0] == 100 and xs[-1] == 2_000_000
@@ -53,13 +50,13 @@ def test_sweep_is_log_spaced_and_finds_the_knee():
 
 
 def test_autosize_sweep_never_saturates_on_the_request_path():
-    rp = load_pattern(PATTERNS[IDS.index("two_stage_recommender")])
+    rp = patterns.load("two_stage_recommender")
     sw = sweep(rp, rp.defaults(), "autosize", "peak_qps", points=6)
     assert all(p.p99_ms is not None for p in sw.points)
 
 
 def test_waterfall_says_percentiles_do_not_add():
-    rp = load_pattern(PATTERNS[IDS.index("two_stage_recommender")])
+    rp = patterns.load("two_stage_recommender")
     fig = charts.latency_waterfall(analyse(rp))
     assert "percentiles don't" in fig.layout.title.text
     assert any("composed" in a.text for a in fig.layout.annotations)
@@ -68,7 +65,7 @@ def test_waterfall_says_percentiles_do_not_add():
 
 
 def test_cost_breakdown_adds_up_to_the_total():
-    rp = load_pattern(PATTERNS[IDS.index("two_stage_recommender")])
+    rp = patterns.load("two_stage_recommender")
     report = analyse(rp)
     fig = charts.cost_breakdown(report)
     bars = [t for t in fig.data if isinstance(t, go.Bar)]
@@ -77,7 +74,7 @@ def test_cost_breakdown_adds_up_to_the_total():
 
 
 def test_sweep_values_respect_the_range_and_integers():
-    rp = load_pattern(PATTERNS[IDS.index("two_stage_recommender")])
+    rp = patterns.load("two_stage_recommender")
     q = next(q for q in rp.pattern.parameters if q.name == "target_utilization")
     xs = sweep_values(q, 5)
     assert xs[0] == q.min and xs[-1] == q.max and len(xs) == 5

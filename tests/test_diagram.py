@@ -18,20 +18,19 @@ import pytest
 
 from explorer.engine.analysis import analyse
 from explorer.engine.sweep import traffic_parameter
-from explorer.model.loader import builtin_paths, load_pattern, load_pattern_text
+from explorer.model.loader import load_pattern, load_pattern_text
 from explorer.render import diagram, styles
 from explorer.render.styles import DrawOptions
+from tests import patterns
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "two_stage_recommender.dot"
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile" / "hostile_labels.yaml"
-PATTERNS = builtin_paths()
-IDS = [p.stem for p in PATTERNS]
 
 
-@pytest.fixture(scope="module", params=PATTERNS, ids=IDS)
+@pytest.fixture(scope="module", params=patterns.IDS)
 def rp(request):
-    return load_pattern(request.param)
+    return patterns.load(request.param)
 
 
 def _traffic_extremes(rp):

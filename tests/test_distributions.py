@@ -217,6 +217,7 @@ def _sample_station(fig, rng: np.random.Generator, n: int) -> np.ndarray:
     return s + np.where(waits, rng.exponential(1000.0 / fig.wait_tail_rate_per_s, n), 0.0)
 
 
+@pytest.mark.slow
 def test_composed_path_matches_monte_carlo() -> None:
     """A path: 5 stations in sequence, then a 10-way fan-out, a constant delay, and a 2-branch fork."""
     seq = [station(*args) for args in STATIONS[:5]]

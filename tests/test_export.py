@@ -20,13 +20,14 @@ from explorer import export as ex
 from explorer.cli import main
 from explorer.engine.analysis import analyse
 from explorer.errors import ExportError
-from explorer.model.loader import builtin_paths, load_pattern, load_pattern_text
+from explorer.model.loader import load_pattern, load_pattern_text
 from explorer.render.mermaid import MERMAID_KEYWORDS, mermaid_id, mermaid_text, view_nodes
+from tests import patterns
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile" / "hostile_labels.yaml"
 GOLDEN = ROOT / "tests" / "golden"
-PATTERNS = builtin_paths()
+PATTERNS = patterns.PATHS
 ALL = [*PATTERNS, HOSTILE]
 IDS = [p.stem for p in ALL]
 SECTIONS = [heading for _, heading in ex.NOTE_SECTIONS]

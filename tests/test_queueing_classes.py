@@ -14,6 +14,7 @@ def test_class_with_the_station_service_is_the_station():
     assert law.mean_response_ms == pytest.approx(fig.mean_ms, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_small_calls_behind_big_calls_simulated():
     """90% of calls take 1 ms, 10% take 20 ms (a batch writer); 4 servers; FCFS, one queue."""
     rng = np.random.default_rng(11)

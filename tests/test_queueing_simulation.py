@@ -40,6 +40,8 @@ import simpy
 from explorer.engine.distributions import Lattice, convolve_all, from_station, horizon_for, maximum
 from explorer.engine.queueing import station
 
+pytestmark = pytest.mark.slow  # seeded discrete-event simulations: seconds each
+
 WARMUP = 0.02  # fraction of customers dropped at the start (the system starts empty)
 
 
