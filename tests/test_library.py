@@ -169,3 +169,51 @@ def test_catalog_covers_the_building_blocks_of_ml_systems():
               "model_registry", "human_review", "drift_monitor"}
     missing = sorted(wanted - set(load_catalog().types))
     assert not missing, f"catalog lacks {missing}"
+
+
+# The ML figures each case study turns on (ml-systems-facts.md §2): the sections of ``Report.ml`` its page
+# must show at defaults. ``traffic`` is peak QPS from daily users, ``gpu:``/``model:`` a GPU server's batching
+# and model memory, ``index:`` an ANN index's memory, shards and query cost.
+CASE_STUDY_ML = {
+    "visual_search": {"gpu:encoder", "model:encoder", "index:ann", "training", "logging"},
+    "street_view_blurring": {"gpu:detector", "model:detector", "training"},
+    "video_search": {"gpu:text_encoder", "model:text_encoder", "training", "logging"},
+    "harmful_content_detection": {"gpu:text_encoder", "model:text_encoder", "gpu:image_encoder", "gpu:classifier",
+                                  "training", "logging", "drift"},
+    "video_recommendation": {"index:ann", "gpu:scorer", "model:scorer", "training", "ranker_features"},
+    "event_recommendation": {"traffic", "ranker_features", "streaming_features", "logging"},
+    "ad_click_prediction": {"gpu:ranker", "model:ranker", "training", "ranker_features", "streaming_features",
+                            "logging", "drift"},
+    "similar_listings": {"index:ann", "training", "logging"},
+    "news_feed": {"traffic", "training", "ranker_features", "streaming_features", "logging", "drift"},
+    "people_you_may_know": {"traffic", "precompute", "logging"},
+}
+
+
+def test_case_studies_show_the_ml_figures_their_chapter_turns_on():
+    assert set(CASE_STUDY_ML) == set(CASE_STUDIES)
+    by_id = {p.stem: p for p in PATHS}
+    for pid, wanted in CASE_STUDY_ML.items():
+        report = analyse(load_pattern(by_id[pid]))
+        shown = {s.key for s in report.ml}
+        assert wanted <= shown, f"{pid}: ML sections {sorted(wanted - shown)} missing (has {sorted(shown)})"
+        assert all(s.figures for s in report.ml), f"{pid}: an empty ML section"
+        if "precompute" in wanted:
+            assert report.staleness_curve, f"{pid}: precompute without a cost-vs-staleness curve"
+
+
+def test_daily_users_and_peak_qps_are_never_both_free():
+    """A pattern with a DAU parameter derives its traffic from it: DAU = 100k with 139k req/s cannot be set."""
+    with_dau = 0
+    for path in PATHS:
+        rp = load_pattern(path)
+        params = {q.name: q for q in rp.pattern.parameters}
+        if "dau" not in params:
+            continue
+        with_dau += 1
+        assert rp.pattern.request.users is not None, f"{rp.id}: a dau parameter but traffic not from request.users"
+        assert "peak_qps" not in params, f"{rp.id}: both dau and peak_qps are sliders"
+        q = params["dau"]
+        lo, hi = (analyse(rp, {"dau": v}).figure("ml.traffic.peak_qps").value for v in (q.min, q.max))
+        assert hi / lo == pytest.approx(q.max / q.min, rel=1e-9), f"{rp.id}: peak QPS not proportional to DAU"
+    assert with_dau >= 3, "news feed, PYMK and event recommendation declare traffic from DAU"

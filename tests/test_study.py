@@ -128,7 +128,8 @@ def test_bottleneck_scenario_is_just_past_saturation(rp) -> None:
     r = analyse(rp, pz.values, pz.mode)
     assert r.components[pz.answer].saturated
     q = next(p for p in rp.pattern.parameters if p.name == pz.parameter)
-    below = analyse(rp, {**pz.values, pz.parameter: max(q.min, pz.value / 1.2)}, pz.mode)
+    lower = max(q.min, pz.value / 1.2)
+    below = analyse(rp, {**pz.values, pz.parameter: round(lower) if q.integer else lower}, pz.mode)
     assert not any(c.saturated for c in below.components.values())
     assert study.bottleneck_puzzle(rp, seed=1) == pz  # deterministic
 
