@@ -553,6 +553,11 @@ def test_every_exporter_at_saturation(mode):
     assert "## Bottlenecks" in md and "Advice:" in md
 
 
+def ex_ml_heading(section) -> str:
+    """How the note heads an ML section: its title, and the component it is about."""
+    return section.title + (f" (`{section.component}`)" if section.component else "")
+
+
 @pytest.mark.parametrize("path", [ROOT / "architectures" / "two_stage_recommender.yaml", HOSTILE],
                          ids=["two_stage_recommender", "hostile_labels"])
 def test_markdown_renders_as_intended(path, analysed):
@@ -570,15 +575,17 @@ def test_markdown_renders_as_intended(path, analysed):
     html_tokens += [c for t in tokens if t.children for c in t.children if c.type == "html_inline"]
     assert not html_tokens, [t.content for t in html_tokens]
     tables = sum(t.type == "table_open" for t in tokens)
-    assert tables == 2 + bool(report.batch_jobs)
+    curve = report.staleness_curve or []
+    assert tables == 2 + bool(report.batch_jobs) + len(report.ml) + bool(curve)  # + one per ML section
     rows = sum(t.type == "tr_open" for t in tokens)
     assert rows == (1 + len(report.values)) + (1 + len(report.components)) + \
-        ((1 + len(report.batch_jobs)) if report.batch_jobs else 0)
+        ((1 + len(report.batch_jobs)) if report.batch_jobs else 0) + \
+        sum(1 + len(s.figures) for s in report.ml) + ((1 + len(curve)) if curve else 0)
     h2 = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
     assert h2[:7] == ["Diagram", "Scenario", "Headline numbers", "Capacity", "Bottlenecks",
-                      "How the key numbers are computed", "Study notes"]
+                      "How the key numbers are computed"] + (["ML figures"] if report.ml else ["Study notes"])
     h3 = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h3"]
-    assert h3 == SECTIONS + ["Talking points"]
+    assert h3 == [ex_ml_heading(s) for s in report.ml] + SECTIONS + ["Talking points"]
     html = MarkdownIt("commonmark").enable("table").render(md)
     outside = re.sub(r"<pre><code.*?</code></pre>", "", html, flags=re.S)
     assert "<script" not in outside and "<img" not in outside and "<!--" not in outside

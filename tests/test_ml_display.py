@@ -55,7 +55,7 @@ def test_every_ml_figure_has_a_row_that_opens_its_trace(pid):
         assert present.ml_section_trace(r, s.key) == [f.explain() for f in s.figures.values()]
     for m in present.ml_headline(r):
         assert len(present.explain_refs(r, m.refs)) == len(m.refs) >= 1, m.label
-        assert not BAD_TEXT.search(f"{m.value} {m.delta}")
+        assert not BAD_TEXT.search(f"{m.value} {m.delta or ''}")
 
 
 def test_ml_headlines_of_the_demonstration_patterns():

@@ -10,8 +10,9 @@ pattern's evaluated blocks and the load the earlier passes found, and gathers th
 * ``training``, ``precompute``, ``ranker_features``, ``streaming_features``, ``logging``, ``drift`` —
   the pattern's ``ml`` blocks, in that order.
 
-Monthly costs of training, the batch path, log storage and drift checks are added to the totals' cost,
-each as its own input of the total's trace (:func:`with_ml_costs`).
+Monthly costs of training, the batch path, log storage and drift checks are summed beside the totals' cost
+(``Totals.ml_cost_usd_month``), each as its own input of that figure's trace (:func:`with_ml_costs`): not
+inside the total, which sums components, since patterns draw the same jobs as components too.
 """
 
 from __future__ import annotations
@@ -193,15 +194,18 @@ def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic, notes: list[str]
 
 
 def with_ml_costs(totals: Totals, costs: Mapping[str, float]) -> Totals:
-    """The totals with the ML blocks' monthly costs added, each an input of the total cost's trace."""
+    """The totals with the ML blocks' monthly costs beside them (``ml_cost_usd_month``), not inside the
+    components' total: the patterns draw their trainers and batch workers as components too, and adding both
+    would bill the same job twice under two models of it. Each block's cost is an input of the figure's trace."""
     if not costs:
         return totals
-    base = totals.figures["cost_usd_month"]
-    money = totals.cost_usd_month + sum(costs.values())
-    figure = Figure("cost_usd_month", base.label, money, base.unit,
-                    "Σ component cost per month + Σ ML blocks' cost per month (training, batch path, logs, drift)",
-                    base.inputs + tuple(Input(f"ml: {name}", usd, "USD") for name, usd in costs.items()),
-                    note="ML blocks' costs come from the ML sections (training runs, precompute workers and KV "
-                         "store, log storage, drift checks); they are not components, so they add here (a pattern that also draws the same job as a "
-                         "component would count it twice: model it in one place).")
-    return dataclasses.replace(totals, cost_usd_month=money, figures={**totals.figures, "cost_usd_month": figure})
+    money = sum(costs.values())
+    figure = Figure("ml_cost_usd_month", "ML blocks per month", money, "USD",
+                    "Σ ML blocks' cost per month (training runs, batch path, log storage, drift checks)",
+                    tuple(Input(f"ml: {name}", usd, "USD") for name, usd in costs.items()),
+                    note="Shown beside the total, not added to it: the total sums the components, and a pattern "
+                         "draws the same jobs as components (trainer, batch workers), so adding these would count "
+                         "them twice. Compare the two: the ML block prices the work (GPU-hours, worker-hours, "
+                         "GB-months); the component prices the provisioned pool.")
+    return dataclasses.replace(totals, ml_cost_usd_month=money,
+                               figures={**totals.figures, "ml_cost_usd_month": figure})

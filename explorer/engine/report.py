@@ -273,7 +273,10 @@ class Totals:
     memory_gb: float
     storage_gb: float
     cost_usd_month: float
+    """Σ component cost per month."""
     figures: dict[str, Figure] = field(default_factory=dict)
+    ml_cost_usd_month: float = 0.0
+    """Σ the ML blocks' own cost per month (training, batch path, logs, drift), beside the total, not in it."""
 
 
 @dataclass(frozen=True, slots=True)

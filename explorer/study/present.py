@@ -296,8 +296,13 @@ def headline(report: Report) -> list[Metric]:
                       f"storage {format_gb(t.storage_gb)}" if t.storage_gb else None, "off",
                       "Data held in memory across all replicas (storage on disk separately).",
                       ("totals.memory_gb", "totals.storage_gb")))
-    out.append(Metric("cost", "Cost per month", format_usd(t.cost_usd_month), None, "normal",
-                      "Nodes × price per hour × 730 h, plus storage.", ("totals.cost_usd_month",)))
+    ml_cost = "ml_cost_usd_month" in t.figures
+    out.append(Metric("cost", "Cost per month", format_usd(t.cost_usd_month),
+                      f"ML blocks {format_usd(t.ml_cost_usd_month)} beside it" if ml_cost else None, "off",
+                      "Nodes × price per hour × 730 h, plus storage. The ML blocks' own cost (training runs, "
+                      "batch path, logs, drift) is shown beside it, not added: the pattern draws those jobs as "
+                      "components too." if ml_cost else "Nodes × price per hour × 730 h, plus storage.",
+                      ("totals.cost_usd_month",) + (("totals.ml_cost_usd_month",) if ml_cost else ())))
     return out
 
 
