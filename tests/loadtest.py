@@ -1,0 +1,487 @@
+"""``make loadtest``: a class of users on one app server (a benchmark-like check, not part of ``make test``).
+
+Starts ``streamlit run app.py`` on a free 127.0.0.1 port (headless, no file watcher, its own empty
+user-pattern folder) and drives it with one headless Chromium holding ``LOAD_SESSIONS`` browser contexts
+(default 50; each a separate Streamlit session). Every session opens the Explore page on a pattern at its
+own starting traffic and, for ``LOAD_SECONDS`` (default 60), presses an arrow key on the "Peak QPS" slider
+thumb every 3–6 s (seeded by ``LOAD_SEED``), walking inside its own band of slider steps, so two sessions on
+the same pattern never hold the same value.
+
+Per move it measures **slider→diagram**: from the key press (a ``keydown`` listener in the page) to the
+diagram SVG showing the new request rate (a ``MutationObserver``), both on the page's own clock. The same
+is measured first for a single session alone (one move pair on each pattern), on the same server and
+browser, as the baseline.
+
+After every move it checks for **state bleed** — the URL's ``pattern`` and ``peak_qps``, the slider's shown
+value and the diagram's request rate must all be this session's own expected values — and for **errors**:
+no ``stException`` on the page, no uncaught page error, no move that never completes, and (at the end) no
+``Traceback``/``Error`` in the server log. Server memory is read from ``/proc/<pid>/status`` (VmRSS).
+
+Exit status is non-zero when there is an error or a bleed, or when load p95 > 2 × single-session p95.
+Run as ``flock /tmp/browser.lock python -m tests.loadtest`` (the Makefile target does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from explorer.model.loader import builtin_paths, load_pattern  # noqa: E402
+from explorer.study.present import slider_spec  # noqa: E402
+from explorer.units import format_rate, number_text  # noqa: E402
+from tests.conftest import (  # noqa: E402
+    CHROMIUM_ARGS,
+    browser_unavailable,
+    chromium_path,
+    free_port,
+    start_streamlit,
+    stop,
+    wait_for_health,
+)
+
+PARAM = "peak_qps"
+BAND = 6
+"""Slider steps each session walks in; sessions on one pattern get disjoint bands."""
+THINK_S = (3.0, 6.0)
+MOVE_TIMEOUT_MS = 30_000
+OPEN_BATCH = 5
+"""Sessions opened at once while the class arrives (the timed phase starts when all are open)."""
+P95_LIMIT = 2.0
+
+ARM_JS = """(expected) => {
+    const svgText = () => {
+        const s = document.querySelector('[data-testid="stGraphVizChart"] svg');
+        return s ? s.textContent : '';
+    };
+    const before = svgText();
+    const lt = {t0: null, t1: null};
+    window.__lt = lt;
+    document.addEventListener('keydown', () => { if (lt.t0 === null) lt.t0 = performance.now(); },
+                              {capture: true, once: true});
+    const obs = new MutationObserver(() => {
+        if (lt.t0 === null || lt.t1 !== null) return;
+        const now = svgText();
+        if (now !== before && now.includes(expected)) { lt.t1 = performance.now(); obs.disconnect(); }
+    });
+    obs.observe(document.querySelector('[data-testid="stApp"]'),
+                {subtree: true, childList: true, characterData: true, attributes: false});
+}"""
+
+STATE_JS = """() => {
+    const svg = document.querySelector('[data-testid="stGraphVizChart"] svg');
+    const h1 = document.querySelector('h1');
+    return {
+        url: location.href,
+        svg: svg ? svg.textContent : '',
+        title: h1 ? h1.textContent : '',
+        exceptions: document.querySelectorAll('[data-testid="stException"]').length,
+    };
+}"""
+
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+# --------------------------------------------------------------------------- plan
+
+@dataclass(frozen=True)
+class Plan:
+    """One session's script: its pattern, its band of slider values and its seeded moves."""
+
+    index: int
+    pattern_id: str
+    title: str
+    label: str
+    options: tuple[float, ...]
+    integer: bool
+    fmt: object
+    low: int
+    high: int
+    start: int
+
+
+def patterns_with_traffic() -> list:
+    """Built-in patterns whose traffic slider is ``peak_qps`` on a log scale (the ones a class drags)."""
+    out = []
+    for path in builtin_paths():
+        rp = load_pattern(path)
+        q = next((p for p in rp.pattern.parameters if p.name == PARAM), None)
+        if q is not None and slider_spec(q).kind == "log":
+            out.append((rp, q))
+    return out
+
+
+def make_plans(n: int, seed: int) -> list[Plan]:
+    """``n`` sessions round-robin over the patterns; the k-th session on a pattern walks band k."""
+    found = patterns_with_traffic()
+    rng = random.Random(seed)
+    plans = []
+    for i in range(n):
+        rp, q = found[i % len(found)]
+        spec = slider_spec(q)
+        options = tuple(spec.options)
+        bands = max(1, len(options) // BAND)
+        k = (i // len(found)) % bands
+        low, high = k * BAND, min(len(options), (k + 1) * BAND) - 1
+        plans.append(Plan(index=i, pattern_id=rp.id, title=rp.pattern.title, label=spec.label, options=options,
+                          integer=q.integer, fmt=spec.fmt, low=low, high=high, start=rng.randint(low, high)))
+    return plans
+
+
+# --------------------------------------------------------------------------- measurements
+
+@dataclass
+class Tally:
+    """What one phase saw."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    moves: int = 0
+    errors: list[str] = field(default_factory=list)
+    bleeds: list[str] = field(default_factory=list)
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (``VmRSS`` in ``/proc/<pid>/status``), 0 once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    m = re.search(r"^VmRSS:\s+(\d+)\s+kB", text, re.M)
+    return int(m.group(1)) / 1024 if m else 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size in MB (``Pss`` in ``/proc/<pid>/smaps_rollup``): shared pages are split among
+    the processes sharing them, so a sum over many Chromium processes does not count them many times."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    m = re.search(r"^Pss:\s+(\d+)\s+kB", text, re.M)
+    return int(m.group(1)) / 1024 if m else 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (``/proc/<pid>/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the browser's renderers, GPU and utility processes)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0–1) by linear interpolation; NaN for no values."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    pos = q * (len(s) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+class MemoryWatch:
+    """Samples the server's RSS every half second while running."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_mb = rss_mb(pid)
+        self._task: asyncio.Task | None = None
+
+    async def _loop(self) -> None:
+        while True:
+            self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
+            await asyncio.sleep(0.5)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+
+# --------------------------------------------------------------------------- one session
+
+class Session:
+    """One browser context on the Explore page, moving its pattern's Peak QPS slider."""
+
+    def __init__(self, plan: Plan, context, base_url: str, tally: Tally) -> None:
+        self.plan = plan
+        self.context = context
+        self.base_url = base_url
+        self.tally = tally
+        self.index = plan.start
+        self.page = None
+        self.rng = random.Random(plan.index * 7919 + 1)
+
+    def _name(self) -> str:
+        return f"session {self.plan.index} ({self.plan.pattern_id})"
+
+    async def open(self) -> None:
+        value = self.plan.options[self.index]
+        self.page = await self.context.new_page()
+        self.page.set_default_timeout(MOVE_TIMEOUT_MS)
+        self.page.on("pageerror", lambda exc: self.tally.errors.append(f"{self._name()}: page error: {exc}"))
+        url = f"{self.base_url}/?pattern={self.plan.pattern_id}&{PARAM}={number_text(value, self.plan.integer)}"
+        await self.page.goto(url)
+        await self.page.wait_for_selector(READY)
+        await self.page.wait_for_selector('[data-testid="stGraphVizChart"] svg g.node')
+        await self.check(value, "on open")
+
+    def _next_index(self) -> int:
+        step = self.rng.choice((-1, 1))
+        if not self.plan.low <= self.index + step <= self.plan.high:
+            step = -step
+        return self.index + step
+
+    async def move(self) -> None:
+        """One key press; its slider→diagram time, then the bleed and error checks."""
+        page, plan = self.page, self.plan
+        target = self._next_index()
+        key = "ArrowRight" if target > self.index else "ArrowLeft"
+        value = plan.options[target]
+        slider = page.get_by_role("slider", name=plan.label)
+        try:
+            await slider.focus()
+            await page.evaluate(ARM_JS, format_rate(value))
+            await page.keyboard.press(key)
+            await page.wait_for_function("() => window.__lt.t1 !== null", polling=50, timeout=MOVE_TIMEOUT_MS)
+            t0, t1 = await page.evaluate("() => [window.__lt.t0, window.__lt.t1]")
+            await page.wait_for_selector(READY)
+        except Exception as exc:  # a move that never shows is an error, whatever the cause
+            seen = query_of(page.url).get(PARAM)
+            self.tally.errors.append(f"{self._name()}: {key} to {value:g} did not show within "
+                                     f"{MOVE_TIMEOUT_MS / 1000:.0f} s (URL {PARAM}={seen}): "
+                                     f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            self.index = self._resync()
+            return
+        self.index = target
+        self.tally.moves += 1
+        self.tally.latencies_ms.append(t1 - t0)
+        await self.check(value, f"after {key}")
+
+    def _resync(self) -> int:
+        seen = query_of(self.page.url).get(PARAM)
+        for i, v in enumerate(self.plan.options):
+            if seen is not None and number_text(v, self.plan.integer) == seen:
+                return i
+        return self.index
+
+    async def check(self, value: float, when: str) -> None:
+        """This session's URL, slider and diagram show its own pattern and value; no exception box."""
+        plan = self.plan
+        state = await self.page.evaluate(STATE_JS)
+        shown = await self.page.get_by_role("slider", name=plan.label).get_attribute("aria-valuetext")
+        query = query_of(state["url"])
+        want = {"pattern": plan.pattern_id, PARAM: number_text(value, plan.integer)}
+        got = {"pattern": query.get("pattern"), PARAM: query.get(PARAM)}
+        problems = []
+        if got != want:
+            problems.append(f"URL {got} ≠ {want}")
+        if shown != plan.fmt(value):
+            problems.append(f"slider shows {shown!r} ≠ {plan.fmt(value)!r}")
+        if format_rate(value) not in state["svg"]:
+            problems.append(f"diagram lacks {format_rate(value)!r}")
+        if state["title"] != plan.title:
+            problems.append(f"title {state['title']!r} ≠ {plan.title!r}")
+        if problems:
+            self.tally.bleeds.append(f"{self._name()} {when}: " + "; ".join(problems))
+        if state["exceptions"]:
+            self.tally.errors.append(f"{self._name()} {when}: {state['exceptions']} stException box(es)")
+
+    async def run_until(self, deadline: float) -> None:
+        while True:
+            think = self.rng.uniform(*THINK_S)
+            if time.monotonic() + think >= deadline:
+                return
+            await asyncio.sleep(think)
+            await self.move()
+
+
+# --------------------------------------------------------------------------- phases
+
+async def single_session(browser, base_url: str, plans: list[Plan], moves_each: int) -> Tally:
+    """One session alone: ``moves_each`` moves on each pattern, one pattern after the other."""
+    tally = Tally()
+    seen: set[str] = set()
+    for plan in plans:
+        if plan.pattern_id in seen:
+            continue
+        seen.add(plan.pattern_id)
+        context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            s = Session(plan, context, base_url, tally)
+            await s.open()
+            for _ in range(moves_each):
+                await asyncio.sleep(0.5)
+                await s.move()
+        finally:
+            await context.close()
+    return tally
+
+
+async def class_load(browser, base_url: str, plans: list[Plan], seconds: float) -> tuple[Tally, float]:
+    """Every planned session open at once, each moving its slider until the deadline; (tally, open seconds)."""
+    tally = Tally()
+    contexts = [await browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in plans]
+    sessions = [Session(p, c, base_url, tally) for p, c in zip(plans, contexts, strict=True)]
+    t_open = time.monotonic()
+    try:
+        for i in range(0, len(sessions), OPEN_BATCH):
+            batch = sessions[i:i + OPEN_BATCH]
+            results = await asyncio.gather(*(s.open() for s in batch), return_exceptions=True)
+            for s, r in zip(batch, results, strict=True):
+                if isinstance(r, Exception):
+                    tally.errors.append(f"{s._name()}: did not open: {type(r).__name__}: {str(r).splitlines()[0]}")
+        opened = time.monotonic() - t_open
+        live = [s for s in sessions if s.page is not None and not s.page.is_closed()]
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*(s.run_until(deadline) for s in live))
+    finally:
+        for c in contexts:
+            await c.close()
+    return tally, opened
+
+
+def server_log_errors(log_path: Path) -> list[str]:
+    lines = log_path.read_text(errors="replace").splitlines()
+    return [ln for ln in lines if "Traceback" in ln or re.search(r"\bError\b", ln)]
+
+
+async def main_async(n: int, seconds: float, seed: int, moves_each: int) -> int:
+    from playwright.async_api import async_playwright
+
+    plans = make_plans(n, seed)
+    workdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
+    log_path = workdir / "streamlit.log"
+    port = free_port()
+    proc = start_streamlit(ROOT / "app.py", port, log_path,
+                           env={"ARCH_EXPLORER_USER_DIR": str(workdir / "user_patterns")})
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(port, proc, log_path)
+        mem_start = rss_mb(proc.pid)
+        watch = MemoryWatch(proc.pid)
+        watch.start()
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+            try:
+                print(f"single session: {moves_each} moves on each of "
+                      f"{len({p.pattern_id for p in plans})} patterns …", flush=True)
+                single = await single_session(browser, base_url, plans, moves_each)
+                mem_single = rss_mb(proc.pid)
+                print(f"{n} sessions for {seconds:.0f} s …", flush=True)
+                cpu0, wall0 = cpu_s(proc.pid), time.monotonic()
+                load_task = asyncio.create_task(class_load(browser, base_url, plans, seconds))
+                browser_rss = 0.0
+                while not load_task.done():
+                    await asyncio.sleep(2.0)
+                    browser_rss = max(browser_rss, browser_mb(proc.pid))
+                load, opened = await load_task
+                server_cpu = cpu_s(proc.pid) - cpu0
+                wall = time.monotonic() - wall0
+                mem_load_end = rss_mb(proc.pid)
+            finally:
+                await browser.close()
+        await asyncio.sleep(5.0)
+        mem_end = rss_mb(proc.pid)
+        await watch.stop()
+        log_errors = server_log_errors(log_path)
+    finally:
+        stop(proc)
+
+    errors = single.errors + load.errors + [f"server log: {ln}" for ln in log_errors]
+    bleeds = single.bleeds + load.bleeds
+    p95_single, p95_load = pct(single.latencies_ms, 0.95), pct(load.latencies_ms, 0.95)
+    ratio = p95_load / p95_single if p95_single > 0 else float("inf")
+    rows = [
+        ("sessions", "1", str(n)),
+        ("moves", str(single.moves), str(load.moves)),
+        ("errors", str(len(single.errors)), str(len(load.errors) + len(log_errors))),
+        ("bleed", str(len(single.bleeds)), str(len(load.bleeds))),
+        ("p50 slider→diagram ms", f"{pct(single.latencies_ms, 0.5):.0f}", f"{pct(load.latencies_ms, 0.5):.0f}"),
+        ("p95 slider→diagram ms", f"{p95_single:.0f}", f"{p95_load:.0f}"),
+        ("max slider→diagram ms", f"{max(single.latencies_ms, default=float('nan')):.0f}",
+         f"{max(load.latencies_ms, default=float('nan')):.0f}"),
+    ]
+    print()
+    print(f"{'':26}{'single':>10}{'load':>10}")
+    for name, a, b in rows:
+        print(f"{name:26}{a:>10}{b:>10}")
+    print(f"p95 load / single          {ratio:.2f}× (limit {P95_LIMIT:.0f}×)")
+    print(f"server RSS MB              start {mem_start:.0f}, after single {mem_single:.0f}, "
+          f"peak {watch.peak_mb:.0f}, end of load {mem_load_end:.0f}, 5 s after {mem_end:.0f}")
+    print(f"server CPU under load      {server_cpu:.1f} s in {wall:.0f} s "
+          f"({server_cpu / wall:.2f} cores; opening the sessions took {opened:.0f} s)")
+    print(f"browser PSS MB (all procs) peak {browser_rss:.0f}")
+    print(f"moves per session          {load.moves / n:.1f} in {seconds:.0f} s")
+    for line in (errors + bleeds)[:20]:
+        print("  " + line)
+    if len(errors) + len(bleeds) > 20:
+        print(f"  … {len(errors) + len(bleeds) - 20} more")
+    failed = bool(errors or bleeds or not load.latencies_ms or ratio > P95_LIMIT)
+    print("FAIL" if failed else "PASS")
+    return 1 if failed else 0
+
+
+def browser_mb(server_pid: int) -> float:
+    """Proportional memory of everything this process started except the server: Playwright's driver and
+    the Chromium processes under it (browser, renderers, utilities)."""
+    server = {server_pid, *descendants(server_pid)}
+    return sum(pss_mb(p) for p in descendants(os.getpid()) if p not in server)
+
+
+def main() -> int:
+    reason = browser_unavailable()
+    if reason:
+        print(f"loadtest cannot run: {reason}", file=sys.stderr)
+        return 2
+    n = int(os.environ.get("LOAD_SESSIONS", "50"))
+    seconds = float(os.environ.get("LOAD_SECONDS", "60"))
+    seed = int(os.environ.get("LOAD_SEED", "1"))
+    moves_each = int(os.environ.get("LOAD_SINGLE_MOVES", "3"))
+    return asyncio.run(main_async(n, seconds, seed, moves_each))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
