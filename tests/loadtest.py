@@ -1,21 +1,30 @@
-"""``make loadtest``: a class of users on one app server (a benchmark-like check, not part of ``make test``).
+"""``make loadtest``: a class of users on the app (a benchmark-like check, not part of ``make test``).
 
 Starts ``streamlit run app.py`` on a free 127.0.0.1 port (headless, no file watcher, its own empty
-user-pattern folder) and drives it with one headless Chromium holding ``LOAD_SESSIONS`` browser contexts
-(default 50; each a separate Streamlit session). Every session opens the Explore page on a pattern at its
-own starting traffic and, for ``LOAD_SECONDS`` (default 60), presses an arrow key on the "Peak QPS" slider
-thumb every 3–6 s (seeded by ``LOAD_SEED``), walking inside its own band of slider steps, so two sessions on
-the same pattern never hold the same value.
+user-pattern folder; ``LOAD_REPLICAS`` processes, default 1) and opens ``LOAD_SESSIONS`` Streamlit sessions
+(default 50) on the Explore page, round-robin over the patterns whose traffic slider is Peak QPS, each at
+its own starting traffic. For ``LOAD_SECONDS`` (default 60) every session moves that slider one step every
+3–6 s (seeded by ``LOAD_SEED``), walking inside its own band of slider steps, so two sessions on the same
+pattern never hold the same value. With several replicas, session i stays on replica ``i % replicas``.
 
-Per move it measures **slider→diagram**: from the key press (a ``keydown`` listener in the page) to the
-diagram SVG showing the new request rate (a ``MutationObserver``), both on the page's own clock. The same
-is measured first for a single session alone (one move pair on each pattern), on the same server and
-browser, as the baseline.
+Two clients (``LOAD_CLIENT``):
 
-After every move it checks for **state bleed** — the URL's ``pattern`` and ``peak_qps``, the slider's shown
-value and the diagram's request rate must all be this session's own expected values — and for **errors**:
-no ``stException`` on the page, no uncaught page error, no move that never completes, and (at the end) no
-``Traceback``/``Error`` in the server log. Server memory is read from ``/proc/<pid>/status`` (VmRSS).
+- ``ws`` (default): Streamlit's own websocket protocol (``/_stcore/stream``, the ``BackMsg``/``ForwardMsg``
+  protobufs that ship with streamlit), sending back every widget's value with each rerun as the page's
+  client does. Slider→diagram is the server's part: move sent → diagram element with the new rate received.
+- ``browser``: one headless Chromium, a context per session, a key press on the slider thumb; slider→diagram
+  runs from the ``keydown`` to the drawn SVG showing the new rate (a ``MutationObserver``, the page's clock).
+  On 2 cores Chromium itself saturates long before the server does (50 pages took minutes to open and most
+  moves timed out while the server sat at 0.08 cores), so keep ``LOAD_SESSIONS`` small with it.
+
+The same is measured first for a single session alone (``LOAD_SINGLE_MOVES`` moves on each pattern, on the
+same server), as the baseline, and again after the load with warm caches.
+
+After every move it checks for **state bleed** — the query string the server wrote for this session
+(``pattern``, ``peak_qps``), the slider's shown value, the diagram's request rate and the page title must
+all be this session's own — and for **errors**: no exception element or ``stException``, no uncaught page
+error, no failed script run, no move that does not complete in 30 s, and (at the end) no
+``Traceback``/``Error`` in any server log. Server memory is read from ``/proc/<pid>/status`` (VmRSS).
 
 Exit status is non-zero when there is an error or a bleed, or when load p95 > 2 × single-session p95.
 Run as ``flock /tmp/browser.lock python -m tests.loadtest`` (the Makefile target does).
@@ -150,6 +159,8 @@ class Tally:
     """What one phase saw."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    run_ms: list[float] = field(default_factory=list)
+    """Whole reruns (move sent → script finished; websocket client only)."""
     moves: int = 0
     errors: list[str] = field(default_factory=list)
     bleeds: list[str] = field(default_factory=list)
@@ -219,17 +230,22 @@ def pct(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-class MemoryWatch:
-    """Samples the server's RSS every half second while running."""
+def servers_mb(pids: list[int]) -> float:
+    """Resident memory of every replica together, in MB."""
+    return sum(rss_mb(p) for p in pids)
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak_mb = rss_mb(pid)
+
+class MemoryWatch:
+    """Samples the replicas' summed RSS every half second while running."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.peak_mb = servers_mb(pids)
         self._task: asyncio.Task | None = None
 
     async def _loop(self) -> None:
         while True:
-            self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
+            self.peak_mb = max(self.peak_mb, servers_mb(self.pids))
             await asyncio.sleep(0.5)
 
     def start(self) -> None:
@@ -406,6 +422,7 @@ class WsSession:
                 elif kind == "script_finished":
                     run["status"] = fwd.script_finished
                     if fwd.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                        run["run_ms"] = (time.perf_counter() - t0) * 1000
                         return run
                 elif kind == "ref_hash":
                     raise RuntimeError("the server sent a cached-message reference this client cannot follow")
@@ -473,6 +490,7 @@ class WsSession:
             raise
         self.index = target
         self.tally.moves += 1
+        self.tally.run_ms.append(run["run_ms"])
         if run["diagram_ms"] is not None:
             self.tally.latencies_ms.append(run["diagram_ms"])
         self._check(value, run, "after a move")
@@ -541,10 +559,12 @@ async def single_session(client: str, browser, base_url: str, plans: list[Plan],
     return tally
 
 
-async def class_load(client: str, browser, base_url: str, plans: list[Plan], seconds: float) -> tuple[Tally, float]:
-    """Every planned session open at once, each moving its slider until the deadline; (tally, open seconds)."""
+async def class_load(client: str, browser, base_urls: list[str], plans: list[Plan],
+                     seconds: float) -> tuple[Tally, float]:
+    """Every planned session open at once, each moving its slider until the deadline; (tally, open seconds).
+    Session i stays on replica ``i % len(base_urls)`` (sticky, as a proxy with session affinity keeps it)."""
     tally = Tally()
-    sessions = [new_session(client, browser, p, base_url, tally) for p in plans]
+    sessions = [new_session(client, browser, p, base_urls[p.index % len(base_urls)], tally) for p in plans]
     opened_ok = []
     t_open = time.monotonic()
     try:
@@ -570,20 +590,25 @@ def server_log_errors(log_path: Path) -> list[str]:
     return [ln for ln in lines if "Traceback" in ln or re.search(r"\bError\b", ln)]
 
 
-async def main_async(client: str, n: int, seconds: float, seed: int, moves_each: int) -> int:
-    from playwright.async_api import async_playwright
+async def main_async(client: str, n: int, seconds: float, seed: int, moves_each: int, replicas: int) -> int:
+    from playwright.async_api import async_playwright  # optional: only the browser client needs it
 
     plans = make_plans(n, seed)
     workdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
-    log_path = workdir / "streamlit.log"
-    port = free_port()
-    proc = start_streamlit(ROOT / "app.py", port, log_path,
-                           env={"ARCH_EXPLORER_USER_DIR": str(workdir / "user_patterns")})
-    base_url = f"http://127.0.0.1:{port}"
+    servers = []  # (process, port, log path): the replicas, each its own process
     try:
-        wait_for_health(port, proc, log_path)
-        mem_start = rss_mb(proc.pid)
-        watch = MemoryWatch(proc.pid)
+        for r in range(replicas):
+            port, log_path = free_port(), workdir / f"streamlit-{r}.log"
+            servers.append((start_streamlit(ROOT / "app.py", port, log_path,
+                                            env={"ARCH_EXPLORER_USER_DIR": str(workdir / "user_patterns")}),
+                            port, log_path))
+        for proc, port, log_path in servers:
+            wait_for_health(port, proc, log_path)
+        pids = [proc.pid for proc, _, _ in servers]
+        base_urls = [f"http://127.0.0.1:{port}" for _, port, _ in servers]
+        base_url = base_urls[0]
+        mem_start = servers_mb(pids)
+        watch = MemoryWatch(pids)
         watch.start()
         async with contextlib.AsyncExitStack() as stack:
             browser = None
@@ -594,26 +619,27 @@ async def main_async(client: str, n: int, seconds: float, seed: int, moves_each:
             patterns = len({p.pattern_id for p in plans})
             print(f"[{client}] single session: {moves_each} moves on each of {patterns} patterns …", flush=True)
             single = await single_session(client, browser, base_url, plans, moves_each)
-            mem_single = rss_mb(proc.pid)
+            mem_single = servers_mb(pids)
             print(f"[{client}] {n} sessions for {seconds:.0f} s …", flush=True)
-            cpu0, own0, wall0 = cpu_s(proc.pid), cpu_s(os.getpid()), time.monotonic()
-            load_task = asyncio.create_task(class_load(client, browser, base_url, plans, seconds))
+            cpu0, own0, wall0 = sum(map(cpu_s, pids)), cpu_s(os.getpid()), time.monotonic()
+            load_task = asyncio.create_task(class_load(client, browser, base_urls, plans, seconds))
             client_mb = 0.0
             while not load_task.done():
                 await asyncio.sleep(2.0)
-                client_mb = max(client_mb, browser_mb(proc.pid) + pss_mb(os.getpid()))
+                client_mb = max(client_mb, browser_mb(pids) + pss_mb(os.getpid()))
             load, opened = await load_task
-            server_cpu, own_cpu = cpu_s(proc.pid) - cpu0, cpu_s(os.getpid()) - own0
+            server_cpu, own_cpu = sum(map(cpu_s, pids)) - cpu0, cpu_s(os.getpid()) - own0
             wall = time.monotonic() - wall0
-            mem_load_end = rss_mb(proc.pid)
+            mem_load_end = servers_mb(pids)
             print(f"[{client}] single session again (warm caches) …", flush=True)
             after = await single_session(client, browser, base_url, plans, moves_each)
         await asyncio.sleep(5.0)
-        mem_end = rss_mb(proc.pid)
+        mem_end = servers_mb(pids)
         await watch.stop()
-        log_errors = server_log_errors(log_path)
+        log_errors = [f"{log_path.name}: {ln}" for _, _, log_path in servers for ln in server_log_errors(log_path)]
     finally:
-        stop(proc)
+        for proc, _, _ in servers:
+            stop(proc)
 
     errors = single.errors + load.errors + after.errors + [f"server log: {ln}" for ln in log_errors]
     bleeds = single.bleeds + load.bleeds + after.bleeds
@@ -628,15 +654,17 @@ async def main_async(client: str, n: int, seconds: float, seed: int, moves_each:
         ("p50 slider→diagram ms", lambda t: f"{pct(t.latencies_ms, 0.5):.0f}"),
         ("p95 slider→diagram ms", lambda t: f"{pct(t.latencies_ms, 0.95):.0f}"),
         ("max slider→diagram ms", lambda t: f"{max(t.latencies_ms, default=float('nan')):.0f}"),
+        ("p50 whole rerun ms", lambda t: f"{pct(t.run_ms, 0.5):.0f}"),
+        ("p95 whole rerun ms", lambda t: f"{pct(t.run_ms, 0.95):.0f}"),
     ]
     print()
     print(f"client: {client} ({'Chromium pages' if client == 'browser' else 'Streamlit websocket protocol'}), "
-          f"{n} sessions, {seconds:.0f} s, think {THINK_S[0]:.0f}–{THINK_S[1]:.0f} s, seed {seed}")
+          f"{n} sessions on {replicas} replica(s), {seconds:.0f} s, think {THINK_S[0]:.0f}–{THINK_S[1]:.0f} s, seed {seed}")
     print(f"{'':24}" + "".join(f"{k:>15}" for k in phases))
     for name, cell in rows:
         print(f"{name:24}" + "".join(f"{cell(t):>15}" for t in phases.values()))
     print(f"p95 load / single: {ratio:.2f}× (limit {P95_LIMIT:.0f}×); against the warm single run: {ratio_warm:.2f}×")
-    print(f"server RSS MB: start {mem_start:.0f}, after single {mem_single:.0f}, peak {watch.peak_mb:.0f}, "
+    print(f"server RSS MB{' (replicas summed)' if replicas > 1 else ''}: start {mem_start:.0f}, after single {mem_single:.0f}, peak {watch.peak_mb:.0f}, "
           f"end of load {mem_load_end:.0f}, end {mem_end:.0f}")
     print(f"server CPU during the load phase: {server_cpu:.1f} s in {wall:.0f} s ({server_cpu / wall:.2f} cores); "
           f"load client CPU {own_cpu:.1f} s; opening the {n} sessions took {opened:.0f} s")
@@ -651,10 +679,10 @@ async def main_async(client: str, n: int, seconds: float, seed: int, moves_each:
     return 1 if failed else 0
 
 
-def browser_mb(server_pid: int) -> float:
+def browser_mb(server_pids: list[int]) -> float:
     """Proportional memory of everything this process started except the server: Playwright's driver and
     the Chromium processes under it (browser, renderers, utilities)."""
-    server = {server_pid, *descendants(server_pid)}
+    server = {q for pid in server_pids for q in (pid, *descendants(pid))}
     return sum(pss_mb(p) for p in descendants(os.getpid()) if p not in server)
 
 
@@ -671,7 +699,8 @@ def main() -> int:
     seconds = float(os.environ.get("LOAD_SECONDS", "60"))
     seed = int(os.environ.get("LOAD_SEED", "1"))
     moves_each = int(os.environ.get("LOAD_SINGLE_MOVES", "3"))
-    return asyncio.run(main_async(client, n, seconds, seed, moves_each))
+    replicas = int(os.environ.get("LOAD_REPLICAS", "1"))
+    return asyncio.run(main_async(client, n, seconds, seed, moves_each, replicas))
 
 
 if __name__ == "__main__":
