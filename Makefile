@@ -8,7 +8,7 @@ PORT   ?= 8501
 NPM    ?= $(shell command -v npm 2>/dev/null)
 MERMAID_JS := tests/mermaid/node_modules/.package-lock.json
 
-.PHONY: run test fuzz bench lint schema golden clean
+.PHONY: run test fuzz bench loadtest lint schema golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ fuzz: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m tests.bench
+
+# A class on one local server: LOAD_SESSIONS (50) sessions moving sliders for LOAD_SECONDS (60);
+# LOAD_CLIENT=ws|browser, LOAD_REPLICAS (1). One server or browser at a time on the machine (the lock).
+loadtest: $(VENV)/.dev
+	flock /tmp/browser.lock $(BIN)/python -m tests.loadtest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
