@@ -197,3 +197,15 @@ def test_gpu_model_parameters_split_the_model_over_gpus():
     # 1e11 × 2 B = 200 GB over 24 GB × 0.9 → ⌈9.26⌉ = 10 GPUs per replica
     assert huge.figure("ml.model:gpu_ranker.shards").value == 10
     assert huge.components["gpu_ranker"].nodes == 10 * small.components["gpu_ranker"].nodes
+
+
+@pytest.mark.parametrize("pattern_id", ["news_feed", "ad_click_prediction", "video_recommendation"])
+def test_ranker_feature_link_load_spreads_over_the_rankers_hosts(pattern_id):
+    """The feature bytes into the ranker arrive over every ranker host's link, not one: the link utilisation
+    uses the sized ranker's node count (it read 22 — 2,200% of one link — for the news feed before)."""
+    r = analyse(_builtin(pattern_id))
+    section = next(s for s in r.ml if s.key == "ranker_features")
+    util = section.figures["link_utilization"]
+    hosts = next(i.value for i in util.inputs if i.name == "hosts")
+    assert hosts == r.components[section.component].nodes > 1
+    assert 0 < util.value < 1

@@ -30,6 +30,7 @@ from explorer.engine.ml import (
     event_logging,
     gpus_needed,
     precompute,
+    ranker_feature_payload,
     retraining,
     streaming_freshness,
     training_run,
@@ -76,7 +77,7 @@ def ml_pass(rp: ResolvedPattern, tr: Traffic, comps: Mapping[str, ComponentRepor
                              "(model-parallel), or quantise it (fp16, int8)")
     curve, costs = None, {}
     if rp.pattern.ml is not None:
-        blocks, curve, costs = _pattern_sections(rp.pattern.ml, Evaluator(rp.file, values), tr, notes)
+        blocks, curve, costs = _pattern_sections(rp.pattern.ml, Evaluator(rp.file, values), tr, comps, notes)
         sections.extend(blocks)
     return MLResult(sections=tuple(sections), staleness_curve=curve, costs_usd_month=costs, warnings=tuple(notes))
 
@@ -116,7 +117,8 @@ def _component_sections(tr: Traffic, cr: ComponentReport, ml) -> list[MLSection]
     return out
 
 
-def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic, notes: list[str]):
+def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic, comps: Mapping[str, ComponentReport],
+                      notes: list[str]):
     sections: list[MLSection] = []
     costs: dict[str, float] = {}
     curve = None
@@ -168,8 +170,16 @@ def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic, notes: list[str]
                                  fits_interval=q.fits_interval)
                       for q in cost_vs_staleness(**args))
     if ml.ranker_features is not None and tr.features is not None:
+        f = ml.ranker_features
+        ranker = comps.get(f.ranker)
+        # the link load spreads over the ranker's hosts, known only once it is sized
+        hosts = max(1, ranker.nodes) if ranker is not None else 1
+        payload = ranker_feature_payload(ev(f.candidates, "ml.ranker_features.candidates"),
+                                         ev(f.features_per_candidate, "ml.ranker_features.features_per_candidate"),
+                                         ev(f.bytes_per_feature, "ml.ranker_features.bytes_per_feature"),
+                                         qps=tr.request.qps, ranker_hosts=hosts)
         sections.append(MLSection(key="ranker_features", title="Features into the ranker",
-                                  component=ml.ranker_features.ranker, figures=dict(tr.features.figures)))
+                                  component=f.ranker, figures=dict(payload.figures)))
     if ml.streaming_features is not None:
         f = ml.streaming_features
         fresh = streaming_freshness(ev(f.window_s, "ml.streaming_features.window_s"),
