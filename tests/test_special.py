@@ -8,7 +8,10 @@ dense grids of shapes (0.1 to 1000, the catalog's 1 to 11 densely) and arguments
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from decimal import Decimal, getcontext
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -229,3 +232,18 @@ def test_extreme_shapes_stay_finite() -> None:
     x = special.gammainccinv(a, 1e-3)
     assert abs(special.gammaincc(a, x) - 1e-3) <= 1e-9
     assert math.isfinite(special.hyp1f1_1(a + 1.0, -a))
+
+
+def test_cli_estimate_does_not_import_scipy() -> None:
+    # scipy.special was most of the command-line start-up; it must stay out of it
+    code = (
+        "import sys, io, contextlib\n"
+        "from explorer.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['estimate', 'two_stage_recommender', '--json'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]", out.stdout

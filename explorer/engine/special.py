@@ -37,7 +37,12 @@ The inverses run Halley's method on ``P`` or ``Q`` (the one that is small at the
 answer) from the Wilson–Hilferty or the small-``x`` starting value, inside a bracket
 that is bisected whenever a step leaves it. Accuracy against ``scipy.special`` is
 checked in ``tests/test_special.py`` (relative error at most ``1e-12`` for shapes
-``0.1 <= a <= 1000``).
+``0.1 <= a <= 1000``; against exact sums where ``scipy.special`` itself drifts).
+
+Shapes above ``1e6`` (service cv below 0.001), and ``1F1(1; b; -x)`` where Kummer's sum
+would need more than ``2e4`` terms, are handed to ``scipy.special``, imported on first
+use only: the native series would need too many terms there, and no catalog entry
+comes near (a start-up cost decision, see :func:`_scipy_special`).
 """
 
 from __future__ import annotations
