@@ -41,8 +41,8 @@ import operator
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import special
 
+from explorer.engine import special
 from explorer.errors import ExplorerError
 
 __all__ = [
@@ -594,9 +594,9 @@ def _term_scalar(m: ResponseTime, t: float) -> float:
             log_gi = math.log(gi)
         else:
             log_gi = (k * math.log(y) - y - m.lgk1
-                      + math.log(float(special.hyp1f1(1.0, k + 1.0, y))))
+                      + math.log(float(special.hyp1f1_1(k + 1.0, y))))
         return math.exp(min(0.0, -th * t - k * math.log1p(-b) + log_gi))
-    h = float(special.hyp1f1(1.0, k + 1.0, -x * (b - 1.0)))
+    h = float(special.hyp1f1_1(k + 1.0, -x * (b - 1.0)))
     return math.exp(min(0.0, -x + k * math.log(x) - m.lgk1)) * h
 
 
@@ -725,10 +725,10 @@ def _service_parts(m: ResponseTime, t: np.ndarray) -> tuple[np.ndarray, ...]:
         return sf, 1.0 - sf, np.maximum(d - t, 0.0), np.maximum(t - d, 0.0)
     k, sc = m.shape, m.scale_ms
     x = t / sc
-    sf = special.gammaincc(k, x)
-    cdf = special.gammainc(k, x)
-    excess = np.maximum(sc * (k * special.gammaincc(k + 1.0, x) - x * sf), 0.0)
-    shortfall = np.maximum(sc * (x * cdf - k * special.gammainc(k + 1.0, x)), 0.0)
+    cdf, sf = special.gammainc_pq(k, x)
+    cdf1, sf1 = special.gammainc_pq(k + 1.0, x)
+    excess = np.maximum(sc * (k * sf1 - x * sf), 0.0)
+    shortfall = np.maximum(sc * (x * cdf - k * cdf1), 0.0)
     return sf, cdf, excess, shortfall
 
 
@@ -759,10 +759,10 @@ def _term(m: ResponseTime, t: np.ndarray) -> np.ndarray:
             if np.any(small):
                 ys = y[small]
                 log_gi[small] = (k * np.log(ys) - ys - m.lgk1
-                                 + np.log(special.hyp1f1(1.0, k + 1.0, ys)))
+                                 + np.log(special.hyp1f1_1(k + 1.0, ys)))
             val = np.exp(np.minimum(0.0, -th * xs * sc - k * math.log1p(-b) + log_gi))
         else:
-            h = special.hyp1f1(1.0, k + 1.0, -xs * (b - 1.0))
+            h = special.hyp1f1_1(k + 1.0, -xs * (b - 1.0))
             val = np.exp(np.minimum(0.0, -xs + k * np.log(xs) - m.lgk1)) * h
         return np.where(pos, val, 0.0).reshape(np.shape(t))
 
