@@ -249,12 +249,17 @@ def current_values(rp: ResolvedPattern, prefix: str) -> dict[str, float]:
     return values
 
 
-def parameter_sliders(rp: ResolvedPattern, where: Any, prefix: str) -> dict[str, float]:
+def parameter_sliders(rp: ResolvedPattern, where: Any, prefix: str, columns: bool = False) -> dict[str, float]:
     """One slider per declared parameter, grouped by role; log-scale ones step through readable values
-    (1k, 10k, 1M, 10B). Keys are ``prefix + name``; missing state starts at the default."""
+    (1k, 10k, 1M, 10B). Keys are ``prefix + name``; missing state starts at the default.
+
+    With ``columns``, each group gets its own column of ``where`` (a row above a page's results, which
+    stacks on a phone); otherwise the groups follow one another (a sidebar)."""
     values: dict[str, float] = {}
-    for title, params in present.grouped_specs(rp):
-        where.markdown(f"**{title}**")
+    groups = present.grouped_specs(rp)
+    places = where.columns(len(groups)) if columns and groups else [where] * len(groups)
+    for (title, params), place in zip(groups, places, strict=True):
+        place.markdown(f"**{title}**")
         for q in params:
             key = prefix + q.name
             current = st.session_state.get(key)
@@ -262,15 +267,15 @@ def parameter_sliders(rp: ResolvedPattern, where: Any, prefix: str) -> dict[str,
             if key not in st.session_state:
                 st.session_state[key] = present.slider_value(spec, q.default)
             if spec.kind == "log":
-                v = where.select_slider(spec.label, options=list(spec.options), key=key, help=spec.help or None,
+                v = place.select_slider(spec.label, options=list(spec.options), key=key, help=spec.help or None,
                                         format_func=lambda x, s=spec: s.fmt(x))
             elif spec.max > spec.min:
                 lo, hi = present.slider_value(spec, spec.min), present.slider_value(spec, spec.max)
                 step = spec.step if not spec.integer else int(spec.step)
-                v = where.slider(spec.label, min_value=lo, max_value=hi, step=step, key=key, help=spec.help or None,
+                v = place.slider(spec.label, min_value=lo, max_value=hi, step=step, key=key, help=spec.help or None,
                                  format=spec.format)
             else:
-                where.caption(f"{spec.label}: fixed at {format_quantity(spec.min, spec.unit)}")
+                place.caption(f"{spec.label}: fixed at {format_quantity(spec.min, spec.unit)}")
                 v = spec.min
             values[q.name] = float(v)
     return values
