@@ -275,8 +275,7 @@ def _body(pattern_id: str) -> None:
 
     options = DrawOptions(view=view, selected=selected, theme=ui.theme())
     head = st.container()  # the headline metrics show above the diagram but are sent after it
-    dot = diagram.to_dot(rp, report, options, render_key=True)
-    st.graphviz_chart(dot, width="content")  # natural size; large diagrams shrink to the page width
+    st.graphviz_chart(ui.dot(rp, values, mode, options), width="content")  # natural size; large diagrams shrink to the page width
     _scenario(rp, scenario)
     with head:
         _metrics(report, prefix)

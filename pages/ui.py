@@ -14,7 +14,9 @@ Caching
 - an analysis (:func:`analysis`) and a sweep (:func:`sweep`) are ``st.cache_resource`` keyed by
   the pattern's key + the scenario values + the mode: nothing changes a report or a sweep once made, so every
   session may share the object, and a rerun does not pay to unpickle a copy (unpickling the
-  largest pattern's report costs more than analysing it).
+  largest pattern's report costs more than analysing it);
+- the diagram's DOT source (:func:`dot`) is keyed the same way plus the drawing options: a slider moved
+  back to a value seen before sends the diagram without rebuilding it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from explorer.errors import ExplorerError, PatternError
 from explorer.model import library
 from explorer.model.library import Entry, user_dir
 from explorer.model.loader import ResolvedPattern, load_pattern, load_pattern_text
+from explorer.render.diagram import to_dot
+from explorer.render.styles import DrawOptions
 from explorer.study import present
 from explorer.units import format_quantity
 
@@ -134,6 +138,18 @@ def _analysis(key: str, values: tuple, mode: str, _rp: ResolvedPattern) -> Repor
 def analysis(rp: ResolvedPattern, values: Mapping[str, float], mode: str = "provisioned") -> Report:
     """``explorer.engine.analysis.analyse`` cached by pattern + scenario values + mode (raises ExplorerError)."""
     return _analysis(pattern_key(rp), present.values_key(values), mode, rp)
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _dot(key: str, values: tuple, mode: str, options: DrawOptions, _rp: ResolvedPattern, _report: Report) -> str:
+    return to_dot(_rp, _report, options, render_key=True)
+
+
+def dot(rp: ResolvedPattern, values: Mapping[str, float], mode: str, options: DrawOptions) -> str:
+    """The diagram of :func:`analysis`'s report as DOT, named by its content hash (``render_key``), cached by
+    pattern + scenario values + mode + drawing options (raises ExplorerError)."""
+    report = analysis(rp, values, mode)
+    return _dot(pattern_key(rp), present.values_key(values), mode, options, rp, report)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
