@@ -68,7 +68,7 @@ def _seed(rp) -> None:
 
 def _state(all_entries):
     """The page state from session state, read *before* any widget is drawn, so the diagram is the first
-    thing the browser receives after a slider moves (the sidebar widgets follow it)."""
+    thing the browser receives after a full rerun (the sidebar widgets follow it)."""
     usable = [e.id for e in all_entries if not e.error]
     if st.session_state.get(PATTERN_KEY) not in usable:
         st.session_state[PATTERN_KEY] = present.default_pattern(all_entries)
@@ -78,23 +78,23 @@ def _state(all_entries):
     rp = ui.load(pattern_id)
     _seed(rp)
     prefix = _prefix(rp.id)
-    values = ui.current_values(rp, prefix)
+    ui.current_values(rp, prefix)  # seeds any slider state still missing
     specs = diagram.views(rp)
     if st.session_state.get(prefix + "view") not in {v.id for v in specs}:
         st.session_state[prefix + "view"] = specs[0].id
     if st.session_state.get(prefix + "mode") not in present.MODE_LABELS:
         st.session_state[prefix + "mode"] = "provisioned"
-    return rp, values, st.session_state[prefix + "mode"], st.session_state[prefix + "view"]
+    return rp
 
 
 def _sidebar(all_entries, rp) -> None:
-    """The controls. Their values were read by :func:`_state`; drawing them keeps them in the session."""
+    """The pattern and the way to look at it. Their values were read by :func:`_state`; drawing them keeps
+    them in the session. The scenario sliders are not here: they sit in :func:`_body`'s fragment."""
     with st.sidebar:
         ui.pattern_picker(st.sidebar, PATTERN_KEY, all_entries, search_key=f"{NS}:search")
         if rp is None:
             return
         prefix = _prefix(rp.id)
-        ui.parameter_sliders(rp, st.sidebar, prefix)
         st.markdown("**Sizing and view**")
         st.radio("Replicas", list(present.MODE_LABELS), key=prefix + "mode", format_func=present.MODE_LABELS.get,
                  help="Provisioned: the pattern's replicas are fixed; push traffic and watch components saturate. "
@@ -242,14 +242,30 @@ def _charts(rp, report, values, mode) -> None:
                 st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=f"{NS}:chart{i}")
 
 
+def _scenario(rp, where) -> None:
+    """The scenario sliders, a column per group, inside the fragment: moving one reruns only :func:`_body`
+    (a fragment cannot draw into the sidebar, so they sit in the main area, above the diagram)."""
+    with where.expander("Scenario: traffic, targets, data size, model", expanded=True, icon=":material/tune:"):
+        ui.parameter_sliders(rp, st, _prefix(rp.id), columns=True)
+
+
 @st.fragment
-def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> None:
-    """Everything under the sidebar; a table selection or a tab switch reruns only this."""
+def _body(pattern_id: str) -> None:
+    """Everything under the title: the scenario sliders and what they drive. A slider move, a table
+    selection or a tab switch reruns only this; the sidebar (pattern, mode, view) reruns the whole page."""
     prefix = _prefix(pattern_id)
     try:
         rp = ui.load(pattern_id)
-        report = ui.analysis(rp, values, mode)
     except Exception as exc:  # ExplorerError → a message; anything else → a message and details
+        ui.show_error(exc)
+        return
+    values = ui.current_values(rp, prefix)
+    mode, view = st.session_state[prefix + "mode"], st.session_state[prefix + "view"]
+    scenario = st.container()  # the sliders show above the diagram but are sent after it
+    try:
+        report = ui.analysis(rp, values, mode)
+    except Exception as exc:
+        _scenario(rp, scenario)  # the sliders stay, so the scenario can be moved back
         ui.show_error(exc)
         return
     _follow_table_selection(prefix, list(report.components))
@@ -259,12 +275,16 @@ def _body(pattern_id: str, values: dict[str, float], mode: str, view: str) -> No
 
     options = DrawOptions(view=view, selected=selected, theme=ui.theme())
     head = st.container()  # the headline metrics show above the diagram but are sent after it
-    dot = diagram.to_dot(rp, report, options, render_key=True)
-    st.graphviz_chart(dot, width="content")  # natural size; large diagrams shrink to the page width
+    st.graphviz_chart(ui.dot(rp, values, mode, options), width="content")  # natural size; large diagrams shrink to the page width
+    _scenario(rp, scenario)
     with head:
         _metrics(report, prefix)
-    _callouts(report)
-    _ml(report, prefix)
+    # a container each: however many callouts or ML sections there are, what follows keeps its place in the
+    # page, so the browser updates the capacity table in place instead of mounting a new one
+    with st.container():
+        _callouts(report)
+    with st.container():
+        _ml(report, prefix)
 
     st.subheader("Capacity")
     _table(report, prefix)
@@ -306,13 +326,13 @@ def main() -> None:
         st.error("No pattern loads: check the files in architectures/.")
         _sidebar(all_entries, None)
         return
-    rp, values, mode, view = state
+    rp = state
     st.title(rp.pattern.title)
     if rp.pattern.summary:
         st.caption(rp.pattern.summary)
     if pid == rp.id or pid is None:
         ui.show_notices(notices)
-    _body(rp.id, values, mode, view)
+    _body(rp.id)
     _sidebar(all_entries, rp)
 
 

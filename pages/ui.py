@@ -14,7 +14,9 @@ Caching
 - an analysis (:func:`analysis`) and a sweep (:func:`sweep`) are ``st.cache_resource`` keyed by
   the pattern's key + the scenario values + the mode: nothing changes a report or a sweep once made, so every
   session may share the object, and a rerun does not pay to unpickle a copy (unpickling the
-  largest pattern's report costs more than analysing it).
+  largest pattern's report costs more than analysing it);
+- the diagram's DOT source (:func:`dot`) is keyed the same way plus the drawing options: a slider moved
+  back to a value seen before sends the diagram without rebuilding it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from explorer.errors import ExplorerError, PatternError
 from explorer.model import library
 from explorer.model.library import Entry, user_dir
 from explorer.model.loader import ResolvedPattern, load_pattern, load_pattern_text
+from explorer.render.diagram import to_dot
+from explorer.render.styles import DrawOptions
 from explorer.study import present
 from explorer.units import format_quantity
 
@@ -134,6 +138,18 @@ def _analysis(key: str, values: tuple, mode: str, _rp: ResolvedPattern) -> Repor
 def analysis(rp: ResolvedPattern, values: Mapping[str, float], mode: str = "provisioned") -> Report:
     """``explorer.engine.analysis.analyse`` cached by pattern + scenario values + mode (raises ExplorerError)."""
     return _analysis(pattern_key(rp), present.values_key(values), mode, rp)
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _dot(key: str, values: tuple, mode: str, options: DrawOptions, _rp: ResolvedPattern, _report: Report) -> str:
+    return to_dot(_rp, _report, options, render_key=True)
+
+
+def dot(rp: ResolvedPattern, values: Mapping[str, float], mode: str, options: DrawOptions) -> str:
+    """The diagram of :func:`analysis`'s report as DOT, named by its content hash (``render_key``), cached by
+    pattern + scenario values + mode + drawing options (raises ExplorerError)."""
+    report = analysis(rp, values, mode)
+    return _dot(pattern_key(rp), present.values_key(values), mode, options, rp, report)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -249,12 +265,17 @@ def current_values(rp: ResolvedPattern, prefix: str) -> dict[str, float]:
     return values
 
 
-def parameter_sliders(rp: ResolvedPattern, where: Any, prefix: str) -> dict[str, float]:
+def parameter_sliders(rp: ResolvedPattern, where: Any, prefix: str, columns: bool = False) -> dict[str, float]:
     """One slider per declared parameter, grouped by role; log-scale ones step through readable values
-    (1k, 10k, 1M, 10B). Keys are ``prefix + name``; missing state starts at the default."""
+    (1k, 10k, 1M, 10B). Keys are ``prefix + name``; missing state starts at the default.
+
+    With ``columns``, each group gets its own column of ``where`` (a row above a page's results, which
+    stacks on a phone); otherwise the groups follow one another (a sidebar)."""
     values: dict[str, float] = {}
-    for title, params in present.grouped_specs(rp):
-        where.markdown(f"**{title}**")
+    groups = present.grouped_specs(rp)
+    places = where.columns(len(groups)) if columns and groups else [where] * len(groups)
+    for (title, params), place in zip(groups, places, strict=True):
+        place.markdown(f"**{title}**")
         for q in params:
             key = prefix + q.name
             current = st.session_state.get(key)
@@ -262,15 +283,15 @@ def parameter_sliders(rp: ResolvedPattern, where: Any, prefix: str) -> dict[str,
             if key not in st.session_state:
                 st.session_state[key] = present.slider_value(spec, q.default)
             if spec.kind == "log":
-                v = where.select_slider(spec.label, options=list(spec.options), key=key, help=spec.help or None,
+                v = place.select_slider(spec.label, options=list(spec.options), key=key, help=spec.help or None,
                                         format_func=lambda x, s=spec: s.fmt(x))
             elif spec.max > spec.min:
                 lo, hi = present.slider_value(spec, spec.min), present.slider_value(spec, spec.max)
                 step = spec.step if not spec.integer else int(spec.step)
-                v = where.slider(spec.label, min_value=lo, max_value=hi, step=step, key=key, help=spec.help or None,
+                v = place.slider(spec.label, min_value=lo, max_value=hi, step=step, key=key, help=spec.help or None,
                                  format=spec.format)
             else:
-                where.caption(f"{spec.label}: fixed at {format_quantity(spec.min, spec.unit)}")
+                place.caption(f"{spec.label}: fixed at {format_quantity(spec.min, spec.unit)}")
                 v = spec.min
             values[q.name] = float(v)
     return values

@@ -174,6 +174,23 @@ def test_moving_qps_right_raises_p99_utilisation_and_colours():
     assert any("saturated" in e.value for e in at.error)
 
 
+def test_scenario_sliders_sit_in_the_page_and_keep_their_values_through_a_full_rerun():
+    """The sliders are drawn by the body's fragment (a move reruns only it), so not in the sidebar; a sidebar
+    change (mode: a whole-page rerun) keeps the value the fragment's rerun set, and the URL follows both."""
+    at = run()
+    key = "explore:two_stage_recommender:peak_qps"
+    assert not [s for s in at.sidebar.select_slider if s.key == key]
+    assert [s for s in at.main.select_slider if s.key == key]
+    at.select_slider(key=key).set_value(50000).run()
+    no_errors(at)
+    assert at.query_params["peak_qps"] == "50000"
+    at.radio(key="explore:two_stage_recommender:mode").set_value("autosize").run()
+    no_errors(at)
+    assert at.select_slider(key=key).value == 50000
+    assert at.query_params["peak_qps"] == "50000" and at.query_params["mode"] == "autosize"
+    assert metric(at, "Peak QPS") == f"{present.compact(50000)} req/s"
+
+
 def test_reset_returns_to_defaults():
     at = run({"peak_qps": "50000", "mode": "autosize"})
     assert at.select_slider(key="explore:two_stage_recommender:peak_qps").value == 50000
