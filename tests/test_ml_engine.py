@@ -209,3 +209,18 @@ def test_ranker_feature_link_load_spreads_over_the_rankers_hosts(pattern_id):
     hosts = next(i.value for i in util.inputs if i.name == "hosts")
     assert hosts == r.components[section.component].nodes > 1
     assert 0 < util.value < 1
+
+
+def test_a_model_split_over_gpus_counts_every_gpu_in_the_headline():
+    """When the model spans several GPUs per replica, the GPU figure a user reads equals the GPU nodes
+    (it showed the replica count, a tenth of the GPUs, for a model split over ten)."""
+    from explorer.study import present
+
+    r = analyse(_builtin("gpu_model_serving"), {"peak_qps": 1_000_000, "model_parameters": 1e11}, "autosize")
+    section = next(s for s in r.ml if s.key == "gpu:gpu_ranker")
+    span = r.figure("ml.model:gpu_ranker.shards").value
+    assert span > 1
+    assert section.figures["gpus_total"].value == section.figures["gpus_needed"].value * span
+    assert section.figures["gpus_total"].value == r.components["gpu_ranker"].nodes == r.totals.gpu_replicas
+    metric = next(m for m in present.ml_headline(r) if m.key == "ml_gpu:gpu_ranker")
+    assert metric.value == present.figure_text(section.figures["gpus_total"])

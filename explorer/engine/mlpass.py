@@ -98,6 +98,14 @@ def _component_sections(tr: Traffic, cr: ComponentReport, ml) -> list[MLSection]
             (F["batching_delay_ms"].note + " " if F["batching_delay_ms"].note else "") + BATCHING_DELAY_NOTE))
         F["work_gpu_s_per_s"] = need.figures["work_gpu_s_per_s"]
         F["gpus_needed"] = dataclasses.replace(need.figures["gpus"], key="gpus_needed")
+        span = ml.model.shards if ml.model is not None else 1
+        if span > 1:  # the work sizes replicas; each replica holds the model on `span` GPUs
+            F["gpus_total"] = Figure(
+                "gpus_total", "GPUs, model split over several", need.gpus * span, "GPUs",
+                "replicas the work needs × GPUs one replica spans (the model does not fit one GPU's memory)",
+                (Input("replicas the work needs", need.gpus, ""), Input("GPUs per replica", span, "GPUs")),
+                note="Each replica runs a copy of the model split over its GPUs (model parallel); the per-item GPU "
+                     "time is taken per replica, so a split model costs every GPU of its replica.")
         F["gpu_price_usd_per_hour"] = Figure(
             "gpu_price_usd_per_hour", "GPU price", g.gpu.price_usd_per_hour, "USD/h",
             f"GPU catalog: {g.kind} ({g.gpu.name})", (Input("memory", g.gpu.memory_gb, "GB"),),

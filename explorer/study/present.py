@@ -412,13 +412,15 @@ def ml_headline(report: Report, limit: int = 4) -> list[Metric]:
         ref = f"ml.{s.key}."
         if s.key.startswith("gpu:") and "gpus_needed" in F:
             model = _ml_section(report, "model:" + s.key[4:])
-            delta, refs = None, [ref + k for k in ("gpus_needed", "work_gpu_s_per_s", "utilization") if k in F]
+            delta, refs = None, [ref + k for k in ("gpus_needed", "gpus_total", "work_gpu_s_per_s", "utilization")
+                                 if k in F]
             if model is not None and "shards" in model.figures and "total_gb" in model.figures:
                 shards = model.figures["shards"].value
                 fits = "fits one GPU" if shards == 1 else f"spans {compact(shards)} GPUs"
                 delta = f"model {format_gb(model.figures['total_gb'].value)} {fits}"
                 refs += [f"ml.{model.key}.total_gb", f"ml.{model.key}.shards"]
-            out.append(Metric(f"ml_{s.key}", f"GPUs · {s.component}", figure_text(F["gpus_needed"]), delta, "off",
+            gpus = F["gpus_total"] if "gpus_total" in F else F["gpus_needed"]  # every GPU, split models included
+            out.append(Metric(f"ml_{s.key}", f"GPUs · {s.component}", figure_text(gpus), delta, "off",
                               "GPUs the items' work needs at the target utilisation, and the model's memory "
                               "against one GPU.", tuple(refs)))
         elif s.key.startswith("index:") and "total_gb" in F:
