@@ -43,6 +43,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from explorer.engine import special
+from explorer.engine.special import deviance, stirling_error
 from explorer.errors import ExplorerError
 
 __all__ = [
@@ -149,35 +150,11 @@ def _erlang_b_series(c: int, a: float) -> float:
     return 1.0 / total
 
 
-def _stirling_error(n: float) -> float:
-    """lgamma(n + 1) - (n + 1/2) ln n + n - ln(2 pi)/2, by its asymptotic series (n > 15)."""
-    n2 = n * n
-    return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / (1188 * n2)) / n2) / n2) / n2) / n
-
-
-def _deviance(x: float, m: float) -> float:
-    """x ln(x/m) + m - x without cancellation when x is close to m (Loader 2000)."""
-    if abs(x - m) < 0.1 * (x + m):
-        v = (x - m) / (x + m)
-        s = (x - m) * v
-        ej = 2.0 * x * v
-        v2 = v * v
-        j = 1
-        while True:
-            ej *= v2
-            s1 = s + ej / (2 * j + 1)
-            if s1 == s:
-                return s1
-            s = s1
-            j += 1
-    return x * math.log(x / m) + m - x
-
-
 def _log_poisson_pmf(c: int, a: float) -> float:
     """ln(a**c e**-a / c!), in the saddle-point form above 15 (full relative accuracy)."""
     if c <= 15:
         return c * math.log(a) - a - math.lgamma(c + 1.0)
-    return -_stirling_error(float(c)) - _deviance(float(c), a) - 0.5 * math.log(2.0 * math.pi * c)
+    return -stirling_error(float(c)) - deviance(float(c), a) - 0.5 * math.log(2.0 * math.pi * c)
 
 
 def _erlang_b_gamma(c: int, a: float) -> float:

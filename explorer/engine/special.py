@@ -53,7 +53,7 @@ from types import ModuleType
 
 import numpy as np
 
-__all__ = ["gammainc", "gammaincc", "gammainc_pq", "gammaincinv", "gammainccinv", "hyp1f1_1"]
+__all__ = ["gammainc", "gammaincc", "gammainc_pq", "gammaincinv", "gammainccinv", "hyp1f1_1", "stirling_error", "deviance"]
 
 _EPS = 2.0**-53
 _FPMIN = 1e-300
@@ -86,13 +86,13 @@ def _scipy_special() -> ModuleType:
 # --------------------------------------------------------------------------- prefactor
 
 
-def _stirlerr(a: float) -> float:
+def stirling_error(a: float) -> float:
     """lgamma(a + 1) - (a + 1/2) ln a + a - ln(2 pi)/2, by its asymptotic series (a > 15)."""
     a2 = a * a
     return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / (1188 * a2)) / a2) / a2) / a2) / a
 
 
-def _bd0(a: float, x: float) -> float:
+def deviance(a: float, x: float) -> float:
     """a ln(a/x) + x - a without cancellation when x is close to a (Loader 2000)."""
     if abs(a - x) < 0.1 * (a + x):
         v = (a - x) / (a + x)
@@ -114,7 +114,7 @@ def _log_pref(a: float, x: float) -> float:
     """ln(x**a e**-x / Gamma(a + 1)) for a > 0, x > 0."""
     if a <= _SADDLE_FROM:
         return a * math.log(x) - x - math.lgamma(a + 1.0)
-    return -_stirlerr(a) - _bd0(a, x) - _LN_2PI_HALF - 0.5 * math.log(a)
+    return -stirling_error(a) - deviance(a, x) - _LN_2PI_HALF - 0.5 * math.log(a)
 
 
 def _log_pref_v(a: np.ndarray, x: np.ndarray) -> np.ndarray:
