@@ -32,7 +32,7 @@ TEMPLATE = "__template__"
 @st.cache_data(show_spinner=False, max_entries=32)
 def _draft_analysis(text: str, mode: str, _rp):
     """The draft's analysis at its defaults, cached by the draft's text and the mode."""
-    return analyse(_rp, _rp.defaults(), mode)
+    return analyse(_rp, _rp.defaults(), mode, deadline_s=ui.live_budget_s())
 
 
 def _set_draft(text: str) -> None:

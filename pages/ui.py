@@ -22,6 +22,7 @@ Caching
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 import traceback
@@ -130,9 +131,18 @@ def pattern_key(rp: ResolvedPattern) -> str:
     return "draft|" + hashlib.sha1(rp.pattern.model_dump_json(warnings=False).encode()).hexdigest()
 
 
+def live_budget_s() -> float:
+    """Seconds a page's live analysis may take before it says "too large to analyse live" instead of tying
+    up the server (``ARCH_EXPLORER_LIVE_BUDGET_S``, default 2)."""
+    try:
+        return max(float(os.environ.get("ARCH_EXPLORER_LIVE_BUDGET_S", "2")), 0.0)
+    except ValueError:
+        return 2.0
+
+
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _analysis(key: str, values: tuple, mode: str, _rp: ResolvedPattern) -> Report:
-    return analyse(_rp, dict(values), mode)
+    return analyse(_rp, dict(values), mode, deadline_s=live_budget_s())
 
 
 def analysis(rp: ResolvedPattern, values: Mapping[str, float], mode: str = "provisioned") -> Report:

@@ -377,3 +377,13 @@ def test_every_registered_page_opens():
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert at.title, page
+
+
+def test_an_analysis_over_the_live_budget_says_so_instead_of_tying_up_the_server(monkeypatch):
+    """Pages analyse under a time budget: past it, a plain "too large to analyse live" message, no traceback.
+    A budget of zero makes every pattern too large, which is what a huge user pattern meets at 2 s."""
+    monkeypatch.setenv("ARCH_EXPLORER_LIVE_BUDGET_S", "0")
+    at = run({"pattern": "video_recommendation", "peak_qps": "12345"})  # a scenario no other test cached
+    messages = [e.value for e in at.error]
+    assert any("too large to analyse live" in m for m in messages), messages
+    assert not any("Unexpected error" in m for m in messages)
