@@ -11,15 +11,21 @@ import json
 import sys
 from collections.abc import Sequence
 
+import orjson
+
 from explorer import export_cli
 from explorer.engine import queueing
 from explorer.engine.analysis import analyse
+from explorer.engine.availability import availability
+from explorer.engine.failures import what_if
 from explorer.errors import ExplorerError, PatternError, UsageError
 from explorer.model import library
 from explorer.model.loader import builtin_paths, load_catalog, load_pattern
 from explorer.model.scenario import parse_number, parse_sets
 from explorer.model.schema import schema_text
+from explorer.model.whatif import parse_failures
 from explorer.render.text import report_text
+from explorer.study.resilience import availability_line, whatif_lines
 from explorer.units import fmt
 from explorer.validate import check_estimates
 
@@ -46,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pattern", help="built-in id or path to a YAML file")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--mode", choices=["provisioned", "autosize"], default="provisioned")
+    p.add_argument("--fail", action="append", default=[], metavar="COMPONENT[=down|slow:K|zone|cold]",
+                   help="what if a component is down, K× slower, loses one zone or goes cold (repeatable); "
+                        "adds availability and the what-if to the output")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("queue", help="one M/M/c station: figures, and sizing with --sla-ms/--target-utilization")
     p.add_argument("--arrival-rate", required=True, type=_number, metavar="PER_S")
@@ -139,17 +148,41 @@ def _run(args) -> int:
     if cmd == "estimate":
         rp = library.load(args.pattern)
         values = parse_sets(rp, args.set)
+        failures = parse_failures(rp, args.fail)
         report = analyse(rp, values, args.mode)
+        if failures:
+            return _what_if(rp, values, args, report, failures)
         if args.json:
             print(report.to_json())
         else:
             print(report_text(report))
+            avail = availability(rp, report)
+            if avail is not None:
+                print(availability_line(avail))
         return 0
     if cmd == "queue":
         return _queue(args)
     if cmd == "export":
         return export_cli.run(args)
     raise UsageError(f"unknown command {cmd!r}")
+
+
+def _what_if(rp, values, args, report, failures) -> int:
+    """``estimate --fail``: the estimate, the availability and the what-if (JSON: two more keys)."""
+    w = what_if(rp, values, args.mode, failures, baseline=report)
+    avail = availability(rp, report)
+    if args.json:
+        out = report.to_dict()
+        out["availability"] = avail.to_dict() if avail is not None else None
+        out["what_if"] = w.to_dict()
+        print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
+        return 0
+    print(report_text(report))
+    if avail is not None:
+        print(availability_line(avail))
+    print()
+    print("\n".join(whatif_lines(w)))
+    return 0
 
 
 def _show(rp) -> int:

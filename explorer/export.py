@@ -24,15 +24,18 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.parsers import expat
 
 from explorer.engine.analysis import analyse
+from explorer.engine.availability import availability
+from explorer.engine.failures import WhatIf, what_if
 from explorer.errors import ExplorerError, ExportError
 from explorer.model.loader import builtin_paths, load_pattern
+from explorer.model.whatif import Failure
 from explorer.render import diagram
 from explorer.render.mermaid import to_mermaid, view_ids, view_nodes, view_title
 from explorer.render.styles import DrawOptions
@@ -46,6 +49,7 @@ from explorer.render.text import (
     verdict,
 )
 from explorer.study.present import figure_text
+from explorer.study.resilience import whatif_markdown
 from explorer.units import fmt, number_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -356,7 +360,7 @@ def key_figures(report: Report, top: int = 3) -> list[tuple[str, Figure]]:
 
 
 def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOptions = DrawOptions(), *,
-                        image: str | None = None) -> str:
+                        image: str | None = None, what_if: WhatIf | None = None) -> str:
     """A Markdown study note of the pattern at the report's scenario.
 
     Title and summary, the Mermaid diagram, the scenario with units, headline
@@ -364,7 +368,8 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
     figures, and the pattern's 7-step notes and talking points. Every piece of
     user text is escaped, so the note renders the same in GitHub, Obsidian or
     Notion and reads well as plain text. ``image`` adds a link to a diagram file
-    (the study pack's SVG). ``options`` are the diagram's (view, selection, theme, colours).
+    (the study pack's SVG). ``options`` are the diagram's (view, selection, theme, colours). ``what_if`` adds
+    a section on the failures injected (shares served, by fallbacks and failed; availability).
     """
     view, colored = options.view, options.colored
     p = rp.pattern
@@ -403,6 +408,9 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
     L += ["## Headline numbers", ""]
     L += [f"- {line}" for line in _headlines(r)]
     L.append("")
+
+    if what_if is not None:
+        L += whatif_markdown(what_if, availability(rp, r), md_inline, md_cell)
 
     L += ["## Capacity", "",
           "| Component | Tier | Status | Calls/s | Service ms | Shards | Replicas | Utilisation | p99 ms | Memory GB | Cost $/month |",
@@ -543,7 +551,8 @@ def filename(rp: ResolvedPattern, values: Mapping[str, float] | None, fmt: str, 
 
 def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode: str = "provisioned",
            fmt: str = "svg", options: DrawOptions = DrawOptions(), *, dpi: float = DEFAULT_DPI,
-           report: Report | None = None, progress: Progress | None = None) -> bytes:
+           report: Report | None = None, progress: Progress | None = None,
+           failures: Sequence[Failure] = ()) -> bytes:
     """Any format as bytes (text formats UTF-8): what the CLI writes and the page downloads.
 
     Parameters
@@ -558,6 +567,8 @@ def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode:
         PNG resolution.
     progress : callable, optional
         ``progress(done, total, label)`` while a study pack is built.
+    failures : sequence of Failure
+        What-if failures the study note reports on (``md`` only).
 
     Raises
     ------
@@ -586,7 +597,8 @@ def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode:
     if fmt == "mermaid":
         return to_mermaid(rp, report, options).encode("utf-8")
     if fmt == "md":
-        return study_note_markdown(rp, report, options).encode("utf-8")
+        w = what_if(rp, values, mode, failures, baseline=report) if failures else None
+        return study_note_markdown(rp, report, options, what_if=w).encode("utf-8")
     return analysis_json(report).encode("utf-8")
 
 

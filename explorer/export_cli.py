@@ -20,6 +20,7 @@ from explorer.export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, export, file
 from explorer.model.library import locate
 from explorer.model.loader import load_pattern
 from explorer.model.scenario import parse_sets
+from explorer.model.whatif import parse_failures
 from explorer.render.styles import DrawOptions
 
 
@@ -42,6 +43,8 @@ def add_parser(sub) -> None:
     p.add_argument("--theme", choices=["light", "dark"], default="light")
     p.add_argument("--no-color", action="store_true", help="do not colour components by status")
     p.add_argument("--select", metavar="COMPONENT", default=None, help="highlight one component")
+    p.add_argument("--fail", action="append", default=[], metavar="COMPONENT[=down|slow:K|zone|cold]",
+                   help="a what-if failure the study note reports on (md only; repeatable)")
     p.add_argument("-o", "--output", metavar="PATH", default=None,
                    help="file to write, or a directory to write a descriptively named file into")
     p.add_argument("--force", action="store_true", help="replace an existing file in the -o directory")
@@ -71,6 +74,9 @@ def run(args) -> int:
         raise ExportUsageError(str(exc)) from None
     rp = load_pattern(where.path, user=where.user)
     values = parse_sets(rp, args.set)
+    failures = parse_failures(rp, args.fail)
+    if failures and args.format != "md":
+        raise ExportUsageError("--fail applies to --format md only (the study note reports on the what-if)")
     if args.view not in view_ids(rp):
         raise ExportUsageError(f"{rp.id} has no view {args.view!r} (views: {', '.join(view_ids(rp))})")
     if args.select is not None and args.select not in rp.graph:
@@ -89,7 +95,8 @@ def run(args) -> int:
             sys.stderr.flush()
     try:
         options = DrawOptions(view=args.view, selected=args.select, theme=args.theme, colored=not args.no_color)
-        data = export(rp, values, args.mode, args.format, options, dpi=args.dpi or DEFAULT_DPI, progress=progress)
+        data = export(rp, values, args.mode, args.format, options, dpi=args.dpi or DEFAULT_DPI, progress=progress,
+                      failures=failures)
     except ExportError as exc:
         print(f"python -m explorer: error: {exc}", file=sys.stderr)
         return 1

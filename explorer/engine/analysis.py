@@ -18,7 +18,7 @@ function from the previous passes' frozen results to its own:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import networkx as nx
 
@@ -35,7 +35,7 @@ from explorer.engine.latency import budgets, latency
 from explorer.engine.mlpass import ml_pass, with_ml_costs
 from explorer.engine.report import EdgeReport, Report, gc_paused
 from explorer.engine.sizing import settle, sizing
-from explorer.engine.traffic import traffic
+from explorer.engine.traffic import Traffic, traffic
 from explorer.errors import ScenarioError
 from explorer.model.graph import request_path
 from explorer.model.loader import ResolvedPattern
@@ -75,9 +75,24 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
         return _analyse(rp, check_values(rp, values), mode, deadline)
 
 
-def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str, deadline: Deadline) -> Report:
+def analyse_adjusted(rp: ResolvedPattern, vals: Mapping[str, float], mode: str,
+                     adjust: Callable[[Traffic], Traffic], *, deadline_s: float | None = None) -> Report:
+    """Analyse with values already checked (not range-checked again: a what-if may set a hit rate to 0),
+    passing the traffic pass's result through ``adjust`` before sizing (a what-if's slower stages or lost
+    replicas, see :mod:`explorer.engine.failures`)."""
+    if mode not in MODES:
+        raise ScenarioError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    deadline = Deadline.after(deadline_s, components=len(rp.pattern.components))
+    with gc_paused():
+        return _analyse(rp, dict(vals), mode, deadline, adjust)
+
+
+def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str, deadline: Deadline,
+             adjust: Callable[[Traffic], Traffic] | None = None) -> Report:
     p = rp.pattern
     tr = traffic(rp, vals)
+    if adjust is not None:
+        tr = adjust(tr)
     rpath = request_path(rp.graph, p.request.entry) if p.request is not None else nx.DiGraph()
     budget_of = budgets(rp, rpath, tr) if p.request is not None else {}
     sized = sizing(rp, tr, budget_of, rpath, mode, deadline)

@@ -408,6 +408,7 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
                 break
 
     _check_ml_blocks(p, catalog, err)
+    _check_resilience(p, err)
 
     if p.request is None and not p.batch_jobs and not p.streams:
         warnings.append("the pattern has neither a request path nor batch jobs, so no traffic reaches it")
@@ -437,6 +438,34 @@ def _check_ml_blocks(p: Pattern, catalog: CatalogIndex, err) -> None:
         if p.ml.ranker_features.ranker not in ids:
             err(("ml", "ranker_features", "ranker"), f"unknown component {p.ml.ranker_features.ranker!r} "
                 f"(known: {', '.join(c.id for c in p.components[:12])})")
+
+
+def _check_resilience(p: Pattern, err) -> None:
+    """Rules of the failure declarations: a fallback names a component that something calls and a different
+    component to call instead; a cache's ``hit_rate`` names a parameter."""
+    ids = [c.id for c in p.components]
+    known = ", ".join(ids[:12]) + (", …" if len(ids) > 12 else "")
+    called = {cn.target for cn in p.connections}
+    seen: dict[str, int] = {}
+    for i, fb in enumerate(p.fallbacks):
+        if fb.component not in ids:
+            err(("fallbacks", i, "component"), f"unknown component {fb.component!r} (known: {known})")
+        elif fb.component not in called:
+            err(("fallbacks", i, "component"), f"{fb.component!r} is called by no connection, so no call can "
+                "take another route (called: " + ", ".join(sorted(called)[:12]) + ")")
+        elif fb.component in seen:
+            err(("fallbacks", i, "component"), f"duplicate fallback for {fb.component!r} (first at "
+                f"fallbacks[{seen[fb.component]}])")
+        seen.setdefault(fb.component, i)
+        if fb.to is not None and fb.to not in ids:
+            err(("fallbacks", i, "to"), f"unknown component {fb.to!r} (known: {known})")
+        elif fb.to is not None and fb.to == fb.component:
+            err(("fallbacks", i, "to"), f"a fallback cannot route to the component that failed ({fb.to!r}); "
+                "name another component, or omit `to` when the caller answers by itself")
+    names = [q.name for q in p.parameters]
+    for i, c in enumerate(p.components):
+        if c.hit_rate is not None and c.hit_rate not in names:
+            err(("components", i, "hit_rate"), f"unknown parameter {c.hit_rate!r} (known: {', '.join(names) or 'none'})")
 
 
 _NOT_QUANTITIES = frozenset({"kind", "precision", "type", "gpu", "ranker"})
@@ -540,6 +569,8 @@ def _quantities(p: Pattern):
         yield ("connections", i, "payload_bytes"), cn.payload_bytes, "nonneg"
         if cn.bytes_per_item is not None:
             yield ("connections", i, "bytes_per_item"), cn.bytes_per_item, "nonneg"
+    for i, fb in enumerate(p.fallbacks):
+        yield ("fallbacks", i, "items"), fb.items, "nonneg"
     for i, job in enumerate(p.batch_jobs):
         yield ("batch_jobs", i, "items"), job.items, "nonneg"
         yield ("batch_jobs", i, "batch_items"), job.batch_items, "count"

@@ -32,6 +32,26 @@ class Sourced(BaseModel):
     """Book chapter, paper, benchmark, or ``assumption: …`` said plainly."""
 
 
+class Availability(BaseModel):
+    """How often a component type answers, and over how many zones its replicas are spread.
+
+    Numbers come from the provider's published SLA for the matching managed service (monthly uptime) or say
+    ``assumption: …``. A component counts ``min(replicas, zones)`` independent units; see
+    :mod:`explorer.engine.availability`.
+    """
+
+    model_config = _STRICT
+    multi_zone: float = Field(gt=0, le=1)
+    """Share of time the service answers when its replicas span two or more zones (the SLA's multi-zone or
+    region-level figure); also the ceiling of a redundant deployment, since it covers what fails together."""
+    single: float = Field(gt=0, le=1)
+    """Share of time one replica (one instance, one zone) answers."""
+    zones: int = Field(default=3, ge=1)
+    """Zones the replicas are spread over unless a pattern says otherwise."""
+    source: str = Field(min_length=3)
+    """Where the numbers come from (SLA page, or ``assumption: …``)."""
+
+
 class SourcedQuantity(BaseModel):
     """An override in a pattern: a quantity (number or expression) and its source."""
 
@@ -76,6 +96,8 @@ class ComponentType(BaseModel):
     """Where the component keeps its data: memory drives shards; disk is priced per GB-month."""
     shard_access: Literal["all", "one"] = "one"
     """``all``: a call scatters to every shard and gathers (ANN, search); ``one``: a call hits one shard (key lookup)."""
+    availability: Availability | None = None
+    """Published or assumed availability and default zone spread (None: not counted, e.g. the user's client)."""
 
 
 class Catalog(BaseModel):
@@ -174,6 +196,10 @@ class Component(BaseModel):
     """The served model's size: weights and activations against the node's (or GPU's) memory."""
     index: AnnIndex | None = None
     """An embedding index: its memory by type drives shards, its query cost the service time (replaces ``data``)."""
+    zones: int | None = Field(default=None, ge=1)
+    """Zones this instance's replicas are spread over (default: the catalog type's); 1 makes a zone a single point of failure."""
+    hit_rate: Identifier | None = None
+    """For a cache: the parameter holding its hit rate; a cold-cache what-if sets it to 0 so every miss goes on."""
 
 
 class Connection(BaseModel):
@@ -200,6 +226,28 @@ class Connection(BaseModel):
     """Bytes per item carried (e.g. ``features * 4``); a call then sends envelope + items × bytes per item."""
     label: str | None = Field(default=None, max_length=80)
     """Edge label in diagrams (e.g. "top 500 candidates")."""
+    retries: int = Field(default=0, ge=0, le=10)
+    """Times the caller retries a call that misses its deadline (the callee's latency budget); each retry is
+    another call on the callee, so a slow callee gets more load (what-if only)."""
+
+
+class Fallback(BaseModel):
+    """Another route for requests when a request-path component is down or misses its deadline."""
+
+    model_config = _STRICT
+    component: Identifier
+    """The component that fails."""
+    to: Identifier | None = None
+    """The component its callers call instead (e.g. precomputed popular items); omit when the caller answers
+    by itself (default feature values, the last good model)."""
+    items: Quantity = 1
+    """Items per call on the fallback route."""
+    when: list[Literal["down", "timeout"]] = Field(default=["down", "timeout"], min_length=1)
+    """What triggers it: the component down, or a call past its deadline."""
+    quality: str = Field(min_length=3, max_length=300)
+    """What the user loses on this route, in words (e.g. "popular videos, not personalised")."""
+    label: str | None = Field(default=None, max_length=80)
+    """Edge label of the fallback route in diagrams."""
 
 
 class BatchJob(BaseModel):
@@ -320,6 +368,8 @@ class Pattern(BaseModel):
     """Scheduled offline pipelines."""
     streams: list[TrafficStream] = []
     """Other online traffic (writes, uploads) pushed over sync and async connections; no latency target."""
+    fallbacks: list[Fallback] = []
+    """Other routes for requests when a request-path component is down or slow (see :class:`Fallback`)."""
     views: list[View] = []
     """Named views; overview/serving/offline are derived when omitted."""
     notes: Notes = Notes()
