@@ -16,6 +16,7 @@ from explorer.render.styles import DrawOptions
 from explorer.study import present
 from pages import ui
 from pages.export_panel import render_export_panel
+from pages.whatif_panel import render_whatif_panel, whatif_query
 
 NS = "explore"
 PATTERN_KEY = f"{NS}:pattern"
@@ -285,6 +286,7 @@ def _body(pattern_id: str) -> None:
         _callouts(report)
     with st.container():
         _ml(report, prefix)
+    render_whatif_panel(rp, report, values, mode, options, key=f"{NS}:whatif")
 
     st.subheader("Capacity")
     _table(report, prefix)
@@ -306,7 +308,7 @@ def _body(pattern_id: str) -> None:
             render_export_panel(rp, report, values, mode, options, key=f"{NS}:export")
 
     state = present.PageState(pattern_id, values, mode, view, st.session_state.get(prefix + "selected"))
-    wanted = present.write_query(rp, state)
+    wanted = present.write_query(rp, state) | whatif_query(rp)
     ui.sync_query(wanted)
     st.session_state[LAST_QUERY_KEY] = wanted
 

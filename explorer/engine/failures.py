@@ -4,7 +4,7 @@ A what-if is a change of the inputs, then the same passes (traffic → sizing �
 
 * every component keeps the replicas the baseline runs (provisioned, or auto-size's pick: a failure is
   not hidden by sizing up);
-* ``down``: calls to the component stop (its own callees lose that load); a fallback that covers ``down``
+* ``down``: calls to the component stop, batch ones too (its own callees lose that load); a fallback that covers ``down``
   sends the same calls from the same caller to its ``to`` (or the caller answers by itself);
 * ``slow:K``: its service time (and per-item time) × K;
 * ``zone``: it keeps ``r − ⌈r/z⌉`` of its r replicas (per shard) over z zones; none left is down;
@@ -223,7 +223,7 @@ def _transformed(rp: ResolvedPattern, base: Report, out: tuple[str, ...], entry_
              if base.components[c.id].replicas > 0 else c for c in p.components]
     conns: list[Connection] = []
     for i, cn in enumerate(p.connections):
-        stop = (cn.target in out and cn.kind in ("sync", "async")) or (entry_out and cn.source == entry)
+        stop = cn.target in out or (entry_out and cn.source == entry)
         if stop:
             conns.append(cn.model_copy(update={"calls": 0}))
         elif i in timeouts:

@@ -51,6 +51,9 @@ import graphviz
 import networkx as nx
 
 from explorer.render.styles import (
+    FAILED_BORDER,
+    FAILED_FILL,
+    FALLBACK_EDGE,
     HARDWARE_TEXT,
     NODE_FONT,
     PLAIN_FILL,
@@ -349,7 +352,8 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, options: DrawOptio
             c.attr(label=title, labeljust="l", labelloc="t", style="rounded,filled", fillcolor=th["cluster_fill"],
                    color=th["cluster_border"], fontcolor=th["muted"], fontsize="10", margin="8")
             for n in members:
-                c.node(n, **_node_attrs(rp, n, report, th, paint, show_numbers, top, selected, colored))
+                attrs = _node_attrs(rp, n, report, th, paint, show_numbers, top, selected, colored)
+                c.node(n, **(_failed_attrs(attrs) if n in options.failed else attrs))
 
     edges_by_index = {e.index: e for e in report.edges} if report is not None else {}
     for u, v, k, data in sorted(G.edges(keys=True, data=True), key=lambda e: e[2]):  # file order
@@ -381,6 +385,10 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, options: DrawOptio
             attrs.update(penwidth="1.2", color=th["edge"], fontcolor=th["muted"])
         g.edge(u, v, **attrs)
 
+    for j, (u, v, label) in enumerate(options.fallback_edges):
+        if u in shown and v in shown:
+            g.edge(u, v, style="dashed", color=FALLBACK_EDGE, fontcolor=FALLBACK_EDGE, penwidth="2.6",
+                   label=_plain("\\n".join(_wrap(label))), id=f"fallback_{j}", constraint="false")
     for u, v in _stacking_edges(rp, spec.components):
         g.edge(u, v, style="invis", id=f"stack_{u}_{v}")
     if render_key:
@@ -558,6 +566,20 @@ def _node_attrs(rp: ResolvedPattern, n: str, report: Report | None, th: dict, pa
     attrs["tooltip"] = _plain(_esc(tooltip, 200))
     attrs["class"] = " ".join(classes)
     return attrs
+
+
+def _failed_attrs(attrs: dict[str, str]) -> dict[str, str]:
+    """A node a what-if knocked out: grey fill, dashed dark-red border, ``failed`` class and tooltip."""
+    out = dict(attrs)
+    label = str(out.get("label", ""))
+    cut = label.rfind("<TR>") if "status-" in out.get("class", "") else label.rfind("</TABLE>")
+    if cut >= 0:  # the status row (or the end of the table) says it is out
+        out["label"] = label[:cut] + "<TR><TD><B>✕ OUT (what-if)</B></TD></TR></TABLE>>"
+    style = "rounded,filled,dashed" if out.get("shape") == "box" else "filled,dashed"
+    out.update(style=style, fillcolor=FAILED_FILL, color=FAILED_BORDER, penwidth="3")
+    out["class"] = (out.get("class", "") + " failed").strip()
+    out["tooltip"] = _plain(f"{out.get('tooltip', '')} — out (what-if)")
+    return out
 
 
 def to_dot(rp: ResolvedPattern, report: Report | None, options: DrawOptions = DrawOptions(), *,

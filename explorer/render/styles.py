@@ -38,12 +38,18 @@ class DrawOptions:
     colored : bool
         False gives a neutral drawing: no utilisation colours, statuses, bottleneck mark,
         critical path or selection.
+    failed : frozenset of str
+        Components a what-if knocked out: drawn grey with a dashed dark-red border.
+    fallback_edges : tuple of (caller, target, label)
+        Fallback routes a what-if sends calls over: drawn as bold dashed green arrows.
     """
 
     view: str = "overview"
     selected: str | None = None
     theme: str = "light"
     colored: bool = True
+    failed: frozenset[str] = frozenset()
+    fallback_edges: tuple[tuple[str, str, str], ...] = ()
 
 
 TIERS = (
@@ -70,6 +76,9 @@ PLAIN_FILL = "#ffffff"
 NODE_FONT = "#111111"
 SUBTITLE_FONT = "#30363d"
 SELECTED_BORDER = "#1565c0"
+FAILED_FILL = "#d0d7de"
+FAILED_BORDER = "#8b0000"
+FALLBACK_EDGE = "#1a7f37"
 
 THEMES = {
     "light": {
