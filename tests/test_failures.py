@@ -272,3 +272,21 @@ def test_resilience_rules_name_the_place(old, new, message):
     with pytest.raises(PatternError) as info:
         load_pattern_text(TINY.replace(old, new), "tiny.yaml")
     assert "tiny.yaml:" in str(info.value) and message in str(info.value)
+
+
+# --------------------------------------------------------------------------- study: what breaks first?
+
+@pytest.mark.parametrize("pid", ["video_recommendation", "video_search", "two_stage_recommender"])
+def test_what_breaks_first_is_answered_by_the_engine(pid):
+    from explorer.study.practice import breaks_first_puzzle, check_breaks_first
+
+    rp = load_pattern(ARCHITECTURES_DIR / f"{pid}.yaml")
+    p = breaks_first_puzzle(rp, seed=2)
+    assert p is not None and p.answer in p.what_if.overloaded
+    assert p.answer in {cid for cid, _ in p.options}
+    assert breaks_first_puzzle(rp, seed=2).failure == p.failure  # deterministic
+    right = check_breaks_first(p, p.answer)
+    assert right.correct and right.proof
+    wrong = next(cid for cid, _ in p.options if cid not in p.accepted)
+    verdict = check_breaks_first(p, wrong)
+    assert not verdict.correct and p.what_if.report.components[p.answer].label in verdict.message

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from explorer.engine.analysis import HOURS_PER_MONTH, USABLE_MEMORY_FRACTION, analyse
+from explorer.engine.failures import WhatIf, what_if
 from explorer.engine.ml import traffic_from_users
 from explorer.engine.report import ComponentReport, Figure, Report
 from explorer.errors import ExplorerError, ScenarioError
@@ -32,6 +33,7 @@ from explorer.model.expressions import evaluate
 from explorer.model.loader import ResolvedPattern
 from explorer.model.pattern import Parameter
 from explorer.model.scenario import check_values, parse_number
+from explorer.model.whatif import parse_failures
 from explorer.units import fmt
 
 # --------------------------------------------------------------------------- the 7 steps
@@ -765,3 +767,103 @@ def record(progress: dict, key: str, correct: bool) -> dict:
     seen[key] = bool(correct)
     return {"answered": progress.get("answered", 0) + 1, "right": progress.get("right", 0) + int(bool(correct)),
             "seen": seen}
+
+
+# --------------------------------------------------------------------------- what breaks first?
+
+
+@dataclass(frozen=True)
+class BreaksFirstPuzzle:
+    """A failure injected into a pattern, and the question: which component breaks first?"""
+
+    pattern_id: str
+    failure: str
+    """The what-if, as ``COMPONENT=KIND`` (``ann=zone``, ``scorer=slow:3``, ``query_cache=cold``)."""
+    question: str
+    answer: str
+    """The component the engine finds busiest among those the failure pushed hot or saturated."""
+    accepted: tuple[str, ...]
+    """The answer, plus any pushed over with it within 2% of its utilisation."""
+    options: tuple[tuple[str, str], ...]
+    """(component id, label) of every request-path component still answering."""
+    what_if: WhatIf = field(repr=False, compare=False)
+
+
+def _failure_candidates(rp: ResolvedPattern, base: Report) -> list[str]:
+    """Failures worth asking about: a zone lost by each request-path component with replicas to lose, a 3×
+    slow-down of each, a cold cache, and a stage down when its fallback sends the calls elsewhere."""
+    out: list[str] = []
+    for c in rp.pattern.components:
+        cr = base.components[c.id]
+        if not cr.on_request_path or cr.status == "external" or cr.calls_per_s <= 0:
+            continue
+        if cr.replicas >= 2:
+            out.append(f"{c.id}=zone")
+        out.append(f"{c.id}=slow:3")
+        if c.hit_rate is not None:
+            out.append(f"{c.id}=cold")
+        if any(fb.component == c.id and fb.to is not None for fb in rp.pattern.fallbacks):
+            out.append(f"{c.id}=down")
+    return out
+
+
+def breaks_first_puzzle(rp: ResolvedPattern, seed: int = 0, attempts: int = 8) -> BreaksFirstPuzzle | None:
+    """A "what breaks first?" question the engine answers: a failure drawn (by seed) among the pattern's
+    request-path components (see :func:`_failure_candidates`), kept when it pushes some component hot or
+    saturated (the one that lost a zone or slowed down counts: is there headroom for it?); the answer is the
+    busiest of those. None when no failure tried overloads anything.
+
+    Examples
+    --------
+    >>> from explorer.model.library import load
+    >>> p = breaks_first_puzzle(load("video_search"), seed=1)
+    >>> check_breaks_first(p, p.answer).correct
+    True
+    """
+    if rp.pattern.request is None:
+        return None
+    base = analyse(rp)
+    found = _failure_candidates(rp, base)
+    random.Random(f"breaks:{rp.id}:{seed}").shuffle(found)
+    for text in found[:max(1, attempts)]:
+        try:
+            w = what_if(rp, None, "provisioned", parse_failures(rp, [text]), baseline=base)
+        except ExplorerError:
+            continue
+        over = [cid for cid in w.overloaded if cid not in w.out]
+        if not over:
+            continue
+        r = w.report
+        ranked = sorted(over, key=lambda cid: (-r.components[cid].utilization, cid))
+        top = r.components[ranked[0]]
+        accepted = tuple(cid for cid in ranked if r.components[cid].utilization >= top.utilization * 0.98)
+        options = tuple((c.id, c.label) for c in r.components.values()
+                        if c.on_request_path and c.status != "external" and c.id not in w.out)
+        what = w.failures[0].describe()
+        return BreaksFirstPuzzle(rp.id, text, f"If {what}, which component breaks first (turns hot or saturates)?", top.id,
+                                 accepted, options, w)
+    return None
+
+
+def check_breaks_first(puzzle: BreaksFirstPuzzle, choice: str) -> Verdict:
+    """Right if the choice is the busiest component the failure pushed hot or saturated (or within 2% of it);
+    the proof is the what-if's traced figures and the answer's utilisation."""
+    w = puzzle.what_if
+    r = w.report
+    ans = r.components[puzzle.answer]
+    proof = [f.explain() for f in w.figures.values()] + [_util_line(ans)]
+    proof += [f.explain() for t in w.timeouts for f in t.figures.values()]
+    if choice not in r.components:
+        return Verdict(False, f"{choice!r} is not a component of this pattern.", tuple(proof))
+    chosen = r.components[choice]
+    if choice in puzzle.accepted:
+        return Verdict(True, f"Right: {chosen.label} goes from {_util_before(w, choice):.0%} to "
+                             f"{chosen.utilization:.0%} ({chosen.status}).", tuple(proof))
+    return Verdict(False, f"Not quite: {chosen.label} runs at {chosen.utilization:.0%}, but {ans.label} goes from "
+                          f"{_util_before(w, puzzle.answer):.0%} to {ans.utilization:.0%} ({ans.status}).",
+                   tuple(proof + [_util_line(chosen)]))
+
+
+def _util_before(w: WhatIf, cid: str) -> float:
+    change = next((c for c in w.load_changes if c.component == cid), None)
+    return change.utilization_before if change is not None else w.report.components[cid].utilization

@@ -21,7 +21,7 @@ def nines_text(nines: float | None) -> str:
     Examples
     --------
     >>> nines_text(3.2219), nines_text(None)
-    ('3.22 nines', 'no failure possible')
+    ('3.22 nines', '100%, no failure possible')
     """
     return "100%, no failure possible" if nines is None else f"{fmt(round(nines, 2))} nines"
 
