@@ -16,7 +16,7 @@ from explorer.render.styles import DrawOptions
 from explorer.study import present
 from pages import ui
 from pages.export_panel import render_export_panel
-from pages.whatif_panel import render_whatif_panel, whatif_query
+from pages.whatif_panel import render_availability_headline, render_whatif_panel, whatif_query
 
 NS = "explore"
 PATTERN_KEY = f"{NS}:pattern"
@@ -280,6 +280,7 @@ def _body(pattern_id: str) -> None:
     _scenario(rp, scenario)
     with head:
         _metrics(report, prefix)
+        render_availability_headline(rp, report, key=f"{NS}:whatif")
     # a container each: however many callouts or ML sections there are, what follows keeps its place in the
     # page, so the browser updates the capacity table in place instead of mounting a new one
     with st.container():

@@ -86,6 +86,26 @@ def _kinds(rp: ResolvedPattern, comp: str | None) -> list[str]:
     return [k for k in KINDS if k != "cold" or has_cache]
 
 
+def render_availability_headline(rp: ResolvedPattern, report: Report, *, key: str = NS) -> None:
+    """One line under the headline metrics: the request path's success rate in nines beside the p99, its
+    single points of failure, and the trace behind it."""
+    avail = availability(rp, report)
+    if avail is None:
+        return
+    e2e = report.end_to_end
+    p99 = "saturated" if e2e is None or e2e.p99_ms is None else f"{fmt(e2e.p99_ms)} ms"
+    left, right = st.columns([4, 1])
+    spofs = ", ".join(f"`{n}`" for n in avail.spofs) or "none"
+    left.markdown(f"**Availability** {avail.success:.4%} ({nines_text(avail.nines)}) beside p99 {p99} · "
+                  f"single points of failure: {spofs}")
+    how = right.popover("How?", width="stretch", key=f"{key}:avail_how", on_change="rerun")
+    if how.open:
+        with how:
+            lines = [f.explain() for f in avail.figures.values()]
+            lines += [f.explain() for c in avail.components.values() for f in c.figures.values()]
+            ui.show_trace(lines)
+
+
 def render_whatif_panel(rp: ResolvedPattern, report: Report, values: Mapping[str, float], mode: str,
                         options: DrawOptions, *, key: str = NS) -> None:
     """The panel, in an expander that opens by itself when a failure is set (from the URL or a choice)."""

@@ -68,3 +68,9 @@ def test_a_bad_failure_in_a_link_is_a_notice():
     assert any("rankr" in i.value for i in at.info)
     assert at.selectbox(key=KEY + "component").value == "— nothing fails —"
     assert "fail" not in at.query_params
+
+
+def test_the_headline_shows_availability_in_nines_beside_the_p99():
+    at = run_app({"pattern": PID})
+    line = next(m.value for m in at.markdown if m.value.startswith("**Availability**"))
+    assert "nines" in line and "beside p99" in line and "single points of failure: none" in line
