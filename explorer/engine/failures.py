@@ -175,14 +175,16 @@ def what_if(rp: ResolvedPattern, values: Mapping[str, float] | None, mode: str, 
         return replace(tr, specs=specs)
 
     timeouts: dict[int, tuple[float, float, float]] = {}
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS):
         rp2, routes = _transformed(rp, base, out, entry_out, timeouts)
         rep = analyse_adjusted(rp2, run_vals, "provisioned", adjust, deadline_s=deadline_s)
         found = {} if entry_out else _timeouts(rp, base, rep, out)
-        settled = found.keys() == timeouts.keys() and all(abs(found[i][1] - timeouts[i][1]) < 1e-4 for i in found)
-        timeouts = found
-        if settled:
+        if found.keys() == timeouts.keys() and all(abs(found[i][1] - timeouts[i][1]) < 1e-4 for i in found):
+            timeouts = found  # settled: the analysis ran with (almost) these retries
             break
+        if round_ == MAX_ROUNDS - 1:
+            break  # not settled: answer with the retries the last analysis ran with
+        timeouts = found
     return _answer(rp, base, rep, failures, out, entry_out, timeouts, routes, left)
 
 
