@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from explorer.model.ml import AnnIndex, GpuServing, MLBlocks, ModelSize, UserTraffic
 from explorer.model.quantities import Identifier, Quantity
+from explorer.model.selector import ModelSelector
 
 Category = Literal["client", "edge", "service", "retrieval", "ranking", "features", "storage",
                    "stream", "batch", "monitoring"]
@@ -174,6 +175,9 @@ class Component(BaseModel):
     """The served model's size: weights and activations against the node's (or GPU's) memory."""
     index: AnnIndex | None = None
     """An embedding index: its memory by type drives shards, its query cost the service time (replaces ``data``)."""
+    families: ModelSelector | None = None
+    """Model families a reader may choose for this component (catalog ``components/models/families.yaml``) and
+    the default the component's own numbers describe."""
 
 
 class Connection(BaseModel):
