@@ -16,6 +16,7 @@ from explorer.engine import queueing
 from explorer.engine.analysis import analyse
 from explorer.errors import ExplorerError, PatternError, UsageError
 from explorer.model import library
+from explorer.model.choice import parse_models, with_models
 from explorer.model.loader import builtin_paths, load_catalog, load_pattern
 from explorer.model.scenario import parse_number, parse_sets
 from explorer.model.schema import schema_text
@@ -45,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("estimate", help="capacity estimate of a pattern at a scenario")
     p.add_argument("pattern", help="built-in id or path to a YAML file")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--model", action="append", default=[], metavar="COMPONENT=FAMILY",
+                   help="run a model family on a component that offers a choice (repeatable), e.g. ranker=lr")
     p.add_argument("--mode", choices=["provisioned", "autosize"], default="provisioned")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("queue", help="one M/M/c station: figures, and sizing with --sla-ms/--target-utilization")
@@ -139,6 +142,7 @@ def _run(args) -> int:
     if cmd == "estimate":
         rp = library.load(args.pattern)
         values = parse_sets(rp, args.set)
+        rp = with_models(rp, parse_models(rp, args.model))
         report = analyse(rp, values, args.mode)
         if args.json:
             print(report.to_json())

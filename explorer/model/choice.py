@@ -175,9 +175,10 @@ def from_query(rp: ResolvedPattern, query: Mapping[str, str]) -> tuple[dict[str,
     return out, notices
 
 
-def to_query(rp: ResolvedPattern) -> dict[str, str]:
-    """``model.<component>`` → family of every selector (defaults included, so a link survives new defaults)."""
-    return {f"{QUERY_PREFIX}{cid}": fid for cid, fid in chosen(rp).items()}
+def models_query(models: Mapping[str, str]) -> dict[str, str]:
+    """URL keys of a choice: ``{"ranker": "lr"}`` → ``{"model.ranker": "lr"}`` (write every selector, defaults
+    included, so a link survives new defaults)."""
+    return {f"{QUERY_PREFIX}{cid}": fid for cid, fid in models.items()}
 
 
 def describe(rp: ResolvedPattern) -> list[str]:
@@ -192,4 +193,4 @@ def describe(rp: ResolvedPattern) -> list[str]:
 
 
 __all__ = ["QUERY_PREFIX", "check_choice", "chosen", "describe", "family", "from_query",
-           "parse_models", "selectors", "source_of", "to_query", "with_models"]
+           "models_query", "parse_models", "selectors", "source_of", "with_models"]
