@@ -167,7 +167,7 @@ def test_every_recomputed_figure_names_the_family_and_its_per_item_source(ad_rep
     assert all("runs lr" in f.note for f in lr.totals.figures.values())
     fam = next(s for s in lr.ml if s.key == "family:ranker").figures
     assert fam["per_item_ms"].value == 0.001 and source in fam["per_item_ms"].note
-    assert fam["family"].formula == "chosen in the scenario"
+    assert "running lr (chosen in the scenario)" in fam["families_offered"].formula
     # the default names its own source and adds no note
     dlrm = ad_reports["dlrm"]
     assert not any("Model choice" in f.note for f in dlrm.components["ranker"].figures.values())

@@ -35,12 +35,8 @@ def family_sections(rp: ResolvedPattern, tr: Traffic) -> list[MLSection]:
         other = "cpu" if f.serves_on == "gpu" else "gpu"
         how = "chosen in the scenario" if cid in picked else "the pattern's default"
         F: dict[str, Figure] = {
-            "family": Figure("family", "Model family", f.label, "", how,
-                             (Input("served on", f.serves_on.upper()), Input("offered",
-                                                                          ", ".join(sel[cid].offer))),
-                             note=f"Default: {sel[cid].default}."),
             "per_item_ms": Figure("per_item_ms", f"Inference per item ({hw.upper()})", s.per_item_ms, "ms",
-                                  f"per-item cost of {f.id} on {hw.upper()}, as used by sizing",
+                                  f"per-item cost of {f.id} ({f.label}, {how}) on {hw.upper()}, as used by sizing",
                                   note=f"Source: {s.sources.get('per_item_ms', '')}"),
             "service_ms": Figure("service_ms", f"Base per call ({hw.upper()})", s.service_ms, "ms",
                                  "fixed time per call before any item (with a gpu block: gpu.launch_ms)",
@@ -64,10 +60,13 @@ def family_sections(rp: ResolvedPattern, tr: Traffic) -> list[MLSection]:
             F["training_per_example_ms"] = Figure(
                 "training_per_example_ms", "Training per example", training.per_example_ms, "ms",
                 "GPU time per example of ml.training, following this component's family", note=f"Source: {src}")
-        F["features"] = Figure("features", "Features it needs", f.features, "", f"family catalog: {f.id}")
-        F["quality"] = Figure("quality", "What it buys", f.quality, "", f"family catalog: {f.id}")
-        out.append(MLSection(key=f"family:{cid}", title=f"Model family — {rp.graph.nodes[cid]['label']}",
-                             component=cid, figures=F))
+        F["families_offered"] = Figure(
+            "families_offered", "Families offered", len(sel[cid].offer), "families",
+            f"offered: {', '.join(sel[cid].offer)}; default {sel[cid].default}; running {f.id} ({how})",
+            (Input("served on", f.serves_on.upper()),),
+            note=f"Features it needs: {f.features} What it buys: {f.quality}")
+        out.append(MLSection(key=f"family:{cid}", title=f"Model family — {rp.graph.nodes[cid]['label']}: "
+                                                        f"{f.short} ({how})", component=cid, figures=F))
     return out
 
 
