@@ -20,6 +20,7 @@ from explorer.engine.availability import availability
 from explorer.engine.failures import what_if
 from explorer.errors import ExplorerError, PatternError, UsageError
 from explorer.model import library
+from explorer.model.choice import parse_models, with_models
 from explorer.model.loader import builtin_paths, load_catalog, load_pattern
 from explorer.model.scenario import parse_number, parse_sets
 from explorer.model.schema import schema_text
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("estimate", help="capacity estimate of a pattern at a scenario")
     p.add_argument("pattern", help="built-in id or path to a YAML file")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--model", action="append", default=[], metavar="COMPONENT=FAMILY",
+                   help="run a model family on a component that offers a choice (repeatable), e.g. ranker=lr")
     p.add_argument("--mode", choices=["provisioned", "autosize"], default="provisioned")
     p.add_argument("--fail", action="append", default=[], metavar="COMPONENT[=down|slow:K|zone|cold]",
                    help="what if a component is down, K× slower, loses one zone or goes cold (repeatable); "
@@ -148,6 +151,7 @@ def _run(args) -> int:
     if cmd == "estimate":
         rp = library.load(args.pattern)
         values = parse_sets(rp, args.set)
+        rp = with_models(rp, parse_models(rp, args.model))
         failures = parse_failures(rp, args.fail)
         report = analyse(rp, values, args.mode)
         if failures:

@@ -34,6 +34,7 @@ from explorer.engine.analysis import analyse
 from explorer.engine.availability import availability
 from explorer.engine.failures import WhatIf, what_if
 from explorer.errors import ExplorerError, ExportError
+from explorer.model.choice import describe
 from explorer.model.loader import builtin_paths, load_pattern
 from explorer.model.whatif import Failure
 from explorer.render import diagram
@@ -402,6 +403,8 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
         L.append(f"| {label} | {fmt(value)} | {md_cell(r.units.get(name, '')) if r.units.get(name) else ' '} |")
     if not r.values:
         L.append("| (no parameters) | | |")
+    if r.models:
+        L += ["", "Model choice: " + "; ".join(md_inline(line) for line in describe(rp)) + "."]
     L += ["", f"Mode: **{r.mode}** ({'replicas as provisioned in the pattern' if r.mode == 'provisioned' else 'the fewest replicas that meet the targets'}); "
           f"target utilisation {r.target_utilization:.0%}.", ""]
 
@@ -497,6 +500,7 @@ def _ml_markdown(r: Report) -> list[str]:
 def _sets_text(rp: ResolvedPattern, r: Report) -> str:
     defaults = rp.defaults()
     sets = "".join(f" --set {k}={number_text(v)}" for k, v in r.values.items() if defaults.get(k) != v)
+    sets += "".join(f" --model {cid}={fid}" for cid, fid in rp.models)
     return sets + (f" --mode {r.mode}" if r.mode != "provisioned" else "")
 
 
@@ -534,6 +538,7 @@ def filename(rp: ResolvedPattern, values: Mapping[str, float] | None, fmt: str, 
         v = vals.get(q.name, q.default)
         if q.role == "traffic" or v != q.default:
             parts.append(f"{q.name}-{number_text(v)}")
+    parts += [f"{cid}-{fid}" for cid, fid in rp.models]
     if mode != "provisioned":
         parts.append(mode)
     if view != "overview":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from explorer.errors import ExplorerError, ExportError, PatternError
 from explorer.export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, export, filename, view_ids
+from explorer.model.choice import parse_models, with_models
 from explorer.model.library import locate
 from explorer.model.loader import load_pattern
 from explorer.model.scenario import parse_sets
@@ -37,6 +38,8 @@ def add_parser(sub) -> None:
     p.add_argument("--format", "-f", required=True, choices=list(FORMATS), dest="format",
                    help="svg, png, pdf, dot, mermaid, md (study note), json (analysis) or pack (zip of all patterns)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a parameter value (repeatable)")
+    p.add_argument("--model", action="append", default=[], metavar="COMPONENT=FAMILY",
+                   help="a model family for a component that offers a choice (repeatable)")
     p.add_argument("--mode", choices=["provisioned", "autosize"], default="provisioned")
     p.add_argument("--view", default="overview", help="view id (overview, serving, offline or the pattern's own)")
     p.add_argument("--dpi", type=_dpi, default=None, metavar="N", help=f"PNG resolution, {MIN_DPI}–{MAX_DPI} (default {DEFAULT_DPI})")
@@ -74,6 +77,7 @@ def run(args) -> int:
         raise ExportUsageError(str(exc)) from None
     rp = load_pattern(where.path, user=where.user)
     values = parse_sets(rp, args.set)
+    rp = with_models(rp, parse_models(rp, args.model))
     failures = parse_failures(rp, args.fail)
     if failures and args.format != "md":
         raise ExportUsageError("--fail applies to --format md only (the study note reports on the what-if)")

@@ -17,7 +17,7 @@ from explorer.render import diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import compare, present
 from explorer.units import number_text
-from pages import ui
+from pages import model_panel, ui
 
 NS = "compare"
 PRESET_KEY = f"{NS}:preset"
@@ -53,6 +53,7 @@ def _seed_side(side: str, s: compare.Side) -> None:
     st.session_state[_pattern_key(side)] = s.pattern
     prefix = _prefix(side, s.pattern)
     ui.seed_values(prefix, rp, check_values(rp, s.values))
+    model_panel.seed(prefix, rp, s.models)
     st.session_state[prefix + "mode"] = s.mode
 
 
@@ -111,7 +112,8 @@ def _side_controls(side: str, where) -> tuple[compare.Side, object] | None:
                         format_func=present.MODE_LABELS.get)
         with st.expander("Parameters", expanded=False):
             values = ui.parameter_sliders(rp, st, prefix)
-    return compare.Side(pid, values, mode), rp
+        model_panel.draw(rp, st, prefix)
+    return compare.Side(pid, values, mode, models=model_panel.current(rp, prefix)), model_panel.applied(rp, prefix)
 
 
 # --------------------------------------------------------------------------- body
@@ -232,6 +234,9 @@ def main() -> None:
                + (f" {u}" if u else "") for n, v_a, v_b, u in cmp.changed_values] if rp_a.id == rp_b.id else []
     if side_a.mode != side_b.mode:
         differs.append(f"mode: {side_a.mode} → {side_b.mode}")
+    if rp_a.id == rp_b.id:
+        differs += [f"model {cid}: {fid} → {side_b.models.get(cid)}" for cid, fid in side_a.models.items()
+                    if side_b.models.get(cid) != fid]
     if rp_a.id != rp_b.id:
         differs.insert(0, f"pattern: {rp_a.id} → {rp_b.id}")
     st.markdown("**What differs:** " + (ui.md_safe("; ".join(differs)) if differs else "nothing yet — change a side."))

@@ -14,7 +14,7 @@ from explorer.errors import ExplorerError
 from explorer.render import charts, diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import present
-from pages import ui
+from pages import model_panel, ui
 from pages.export_panel import render_export_panel
 from pages.whatif_panel import render_availability_headline, render_whatif_panel, whatif_query
 
@@ -53,6 +53,7 @@ def _seed(rp) -> None:
     if link is not None and link.get("pattern", rp.id) == rp.id:
         state = present.read_query(rp, link)
         ui.seed_values(prefix, rp, state.values)
+        model_panel.seed(prefix, rp, state.models)
         st.session_state[prefix + "mode"] = state.mode
         st.session_state[prefix + "view"] = state.view
         st.session_state[prefix + "selected"] = state.selected
@@ -60,6 +61,7 @@ def _seed(rp) -> None:
         st.session_state[NOTICES_KEY] = (rp.id, list(earlier) + state.notices)
     elif prefix + "mode" not in st.session_state:
         ui.seed_values(prefix, rp, rp.defaults())
+        model_panel.seed(prefix, rp, {})
         st.session_state[prefix + "mode"] = "provisioned"
         st.session_state[prefix + "view"] = diagram.views(rp)[0].id
         st.session_state[prefix + "selected"] = None
@@ -107,7 +109,8 @@ def _sidebar(all_entries, rp) -> None:
         st.button("Reset to defaults", key=f"{NS}:reset", width="stretch",
                   on_click=ui.reset_values,
                   args=(prefix, rp, {prefix + "mode": "provisioned", prefix + "view": specs[0].id,
-                                     prefix + "selected": None, NOTICES_KEY: (rp.id, [])}))
+                                     prefix + "selected": None, NOTICES_KEY: (rp.id, []),
+                                     **model_panel.defaults(prefix, rp)}))
 
 
 # --------------------------------------------------------------------------- body
@@ -248,6 +251,7 @@ def _scenario(rp, where) -> None:
     (a fragment cannot draw into the sidebar, so they sit in the main area, above the diagram)."""
     with where.expander("Scenario: traffic, targets, data size, model", expanded=True, icon=":material/tune:"):
         ui.parameter_sliders(rp, st, _prefix(rp.id), columns=True)
+        model_panel.draw(rp, st, _prefix(rp.id))
 
 
 @st.fragment
@@ -256,7 +260,7 @@ def _body(pattern_id: str) -> None:
     selection or a tab switch reruns only this; the sidebar (pattern, mode, view) reruns the whole page."""
     prefix = _prefix(pattern_id)
     try:
-        rp = ui.load(pattern_id)
+        rp = model_panel.applied(ui.load(pattern_id), prefix)
     except Exception as exc:  # ExplorerError → a message; anything else → a message and details
         ui.show_error(exc)
         return
@@ -308,7 +312,8 @@ def _body(pattern_id: str) -> None:
         if exp.open:  # rendered only when open: slider moves stay light
             render_export_panel(rp, report, values, mode, options, key=f"{NS}:export")
 
-    state = present.PageState(pattern_id, values, mode, view, st.session_state.get(prefix + "selected"))
+    state = present.PageState(pattern_id, values, mode, view, st.session_state.get(prefix + "selected"),
+                              models=model_panel.current(rp, prefix))
     wanted = present.write_query(rp, state) | whatif_query(rp)
     ui.sync_query(wanted)
     st.session_state[LAST_QUERY_KEY] = wanted

@@ -124,10 +124,10 @@ def load_text(text: str, file: str = "draft.yaml") -> ResolvedPattern:
 
 
 def pattern_key(rp: ResolvedPattern) -> str:
-    """A cache key that changes when the pattern's content changes."""
+    """A cache key that changes when the pattern's content (or its model choice) changes."""
     if rp.path:
         mtime, size = _file_stamp(rp.path)
-        return f"{rp.path}|{mtime}|{size}"
+        return f"{rp.path}|{mtime}|{size}" + "".join(f"|{cid}={fid}" for cid, fid in rp.models)
     return "draft|" + hashlib.sha1(rp.pattern.model_dump_json(warnings=False).encode()).hexdigest()
 
 

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from explorer.engine.analysis import analyse
+from explorer.model.choice import with_models
 from explorer.model.library import entries, load
 from explorer.study import practice as study
 
@@ -37,9 +38,10 @@ def test_questions_are_the_engines_figures(pattern_id: str) -> None:
     assert len({q.id for q in qs}) == len(qs)
     reports = {}
     for q in qs:
-        if q.mode not in reports:
-            reports[q.mode] = analyse(rp, q.values, q.mode)
-        fig = reports[q.mode].components[q.component].figures[q.figure.key]
+        key = (q.mode, tuple(sorted(q.models.items())))
+        if key not in reports:  # a model-choice question is asked of the design with its family chosen
+            reports[key] = analyse(with_models(rp, q.models), q.values, q.mode)
+        fig = reports[key].components[q.component].figures[q.figure.key]
         assert q.answer == pytest.approx(float(fig.value))
         assert q.figure == fig
         assert q.explanation[0].endswith(fig.explain())

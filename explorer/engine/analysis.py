@@ -31,12 +31,14 @@ from explorer.engine.constants import (
     Deadline,
 )
 from explorer.engine.cost import cost, totals
+from explorer.engine.families import family_sections, with_family_notes
 from explorer.engine.latency import budgets, latency
 from explorer.engine.mlpass import ml_pass, with_ml_costs
 from explorer.engine.report import EdgeReport, Report, gc_paused
 from explorer.engine.sizing import settle, sizing
 from explorer.engine.traffic import Traffic, traffic
 from explorer.errors import ScenarioError
+from explorer.model.choice import chosen
 from explorer.model.graph import request_path
 from explorer.model.loader import ResolvedPattern
 from explorer.model.scenario import MODES, check_values
@@ -109,9 +111,13 @@ def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str, deadline: D
     e2e = lat.end_to_end if lat is not None else None
     u_target = tr.request.target_utilization
     ml = ml_pass(rp, tr, comps, vals)
+    problems = bottlenecks(comps, e2e, u_target)
+    jobs = batch_jobs(rp, comps, tr)
+    notes = warnings(rp, comps, tr, rpath) + list(ml.warnings)
+    comps, sections, e2e, total = with_family_notes(rp, comps, list(ml.sections) + family_sections(rp, tr), e2e,
+                                                    with_ml_costs(totals(comps), ml.costs_usd_month))
     return Report(pattern_id=p.id, title=p.title, mode=mode, values=vals, units={q.name: q.unit for q in p.parameters},
                   target_utilization=u_target, components=comps, edges=edges, end_to_end=e2e,
-                  batch_jobs=batch_jobs(rp, comps, tr), bottlenecks=bottlenecks(comps, e2e, u_target),
-                  totals=with_ml_costs(totals(comps), ml.costs_usd_month), warnings=warnings(rp, comps, tr, rpath) + list(ml.warnings),
-                  ml=list(ml.sections),
-                  staleness_curve=list(ml.staleness_curve) if ml.staleness_curve is not None else None)
+                  batch_jobs=jobs, bottlenecks=problems, totals=total, warnings=notes, ml=sections,
+                  staleness_curve=list(ml.staleness_curve) if ml.staleness_curve is not None else None,
+                  models=chosen(rp))

@@ -326,6 +326,8 @@ class Report:
     ``drift``)."""
     staleness_curve: list[CurvePoint] | None = None
     """Cost against staleness across refresh intervals when ``ml.precompute`` is declared."""
+    models: dict[str, str] = field(default_factory=dict)
+    """Model family each component with a selector runs (the chosen one or its default), by component id."""
 
     @property
     def healthy(self) -> bool:

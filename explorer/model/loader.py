@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from explorer.errors import CatalogError, ExpressionError, LocatedError, PatternError
 from explorer.model import expressions, limits
+from explorer.model.families import load_families, selector_problems
 from explorer.model.graph import build_graph
 from explorer.model.pattern import Catalog, ComponentType, Pattern
 from explorer.model.yamlio import Located, format_path, load_file, load_text
@@ -191,6 +192,8 @@ class ResolvedPattern:
     user: bool = False
     """True for patterns from the user's own folder or the editor."""
     path: str | None = None
+    models: tuple[tuple[str, str], ...] = ()
+    """Model families chosen other than the defaults, as (component id, family id); see :mod:`explorer.model.choice`."""
     graph: nx.MultiDiGraph = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     @property
@@ -409,6 +412,7 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
 
     _check_ml_blocks(p, catalog, err)
     _check_resilience(p, err)
+    _check_families(p, catalog, err)
 
     if p.request is None and not p.batch_jobs and not p.streams:
         warnings.append("the pattern has neither a request path nor batch jobs, so no traffic reaches it")
@@ -466,6 +470,21 @@ def _check_resilience(p: Pattern, err) -> None:
     for i, c in enumerate(p.components):
         if c.hit_rate is not None and c.hit_rate not in names:
             err(("components", i, "hit_rate"), f"unknown parameter {c.hit_rate!r} (known: {', '.join(names) or 'none'})")
+def _check_families(p: Pattern, catalog: CatalogIndex, err) -> None:
+    """Model selectors name known families, a default served on the component's hardware, and real types."""
+    selectors = [(i, c) for i, c in enumerate(p.components) if c.families is not None]
+    if not selectors:
+        return
+    try:
+        families = load_families()
+    except CatalogError as exc:
+        err(("components",), f"the model-family catalog does not load: {exc}")
+        return
+    type_hardware = {t: ct.hardware for t, ct in catalog.types.items()}
+    for i, c in selectors:
+        hardware = catalog[c.type].hardware if c.type in catalog else ""
+        for path, message in selector_problems(c.families, families, hardware, type_hardware):
+            err(("components", i, "families", *path), message)
 
 
 _NOT_QUANTITIES = frozenset({"kind", "precision", "type", "gpu", "ranker"})

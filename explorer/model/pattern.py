@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from explorer.model.ml import AnnIndex, GpuServing, MLBlocks, ModelSize, UserTraffic
 from explorer.model.quantities import Identifier, Quantity
+from explorer.model.selector import ModelSelector
 
 Category = Literal["client", "edge", "service", "retrieval", "ranking", "features", "storage",
                    "stream", "batch", "monitoring"]
@@ -200,6 +201,9 @@ class Component(BaseModel):
     """Zones this instance's replicas are spread over (default: the catalog type's); 1 makes a zone a single point of failure."""
     hit_rate: Identifier | None = None
     """For a cache: the parameter holding its hit rate; a cold-cache what-if sets it to 0 so every miss goes on."""
+    families: ModelSelector | None = None
+    """Model families a reader may choose for this component (catalog ``components/models/families.yaml``) and
+    the default the component's own numbers describe."""
 
 
 class Connection(BaseModel):

@@ -30,6 +30,8 @@ from explorer.engine.analysis import analyse
 from explorer.engine.report import Figure, Input, Report
 from explorer.engine.sweep import Sweep, sweep, traffic_parameter
 from explorer.errors import ExplorerError, ScenarioError
+from explorer.model.choice import QUERY_PREFIX, check_choice, models_query, selectors, with_models
+from explorer.model.choice import from_query as models_from_query
 from explorer.model.loader import ResolvedPattern
 from explorer.model.scenario import MODES, check_values, from_query
 from explorer.units import compact, fmt, format_gb, format_ms, format_percent, format_usd, number_text
@@ -48,6 +50,8 @@ class Side:
     mode: str = "provisioned"
     label: str = ""
     """Short name shown above the column (``Online``, ``2,000 candidates``…)."""
+    models: Mapping[str, str] = field(default_factory=dict)
+    """Model family per component with a selector (missing ones run their default)."""
 
     def title(self, fallback: str) -> str:
         return self.label or fallback
@@ -111,6 +115,20 @@ PRESETS: tuple[Preset, ...] = (
            "Shards and memory of the retrieval index, and which stage sets the tail.",
            Side("two_stage_recommender", {}, label="Two-stage recommender"),
            Side("video_recommendation", {}, label="Video recommendation")),
+    Preset("ads_lr_vs_dlrm", "Ad click prediction: logistic regression vs a deep CTR model (DLRM / DCN)",
+           "What does moving the click model from logistic regression on CPUs to a DLRM-style network on GPUs "
+           "cost at the same traffic and candidates?",
+           "The ranker's hardware, nodes and cost, the GPU count and the end-to-end p99. Both sides auto-size, "
+           "so each runs the fewest replicas that meet the targets; each ranker's per-item cost and its source are "
+           "in its model-family section.",
+           Side("ad_click_prediction", {}, "autosize", "Logistic regression (CPU)", {"ranker": "lr"}),
+           Side("ad_click_prediction", {}, "autosize", "DLRM / DCN (GPU)", {"ranker": "dlrm"})),
+    Preset("video_gbdt_vs_transformer", "Video recommendation: CPU GBDT vs a GPU transformer scorer",
+           "What does a transformer cross-encoder cost over gradient-boosted trees for scoring the candidates?",
+           "The scorer's nodes, utilisation and cost, the GPU count, and whether the latency target still holds "
+           "(a call scores every candidate, so a heavy per-item cost lands in the tail).",
+           Side("video_recommendation", {}, "autosize", "GBDT (CPU)", {"scorer": "gbdt"}),
+           Side("video_recommendation", {}, "autosize", "Transformer cross-encoder (GPU)", {"scorer": "cross_encoder"})),
     Preset("news_feed_vs_ads", "News feed vs ad click prediction",
            "Two ranking systems with different budgets: where does each spend its latency and money?",
            "The end-to-end p99 against each target, and the GPU nodes.",
@@ -125,6 +143,7 @@ def preset_usable(preset: Preset, load: Callable[[str], ResolvedPattern]) -> boo
         try:
             rp = load(side.pattern)
             check_values(rp, side.values)
+            check_choice(rp, side.models)
         except ExplorerError:
             return False
         if side.mode not in MODES:
@@ -162,6 +181,8 @@ def to_query(a: Side, b: Side, preset: str | None = None) -> dict[str, str]:
     for name, side in zip(SIDES, (a, b), strict=True):
         for k, v in sorted(side.values.items()):
             q[f"{name}.{k}"] = number_text(v)
+    for name, side in zip(SIDES, (a, b), strict=True):
+        q.update({f"{name}.{k}": v for k, v in models_query(side.models).items()})
     return q
 
 
@@ -177,7 +198,19 @@ def matches_preset(preset: Preset, a: Side, b: Side, load: Callable[[str], Resol
             return False
         if any(not math.isclose(want[k], have.get(k, math.nan), rel_tol=1e-9) for k in want):
             return False
+        if _models(load(mine.pattern), mine.models) != _models(load(theirs.pattern), theirs.models):
+            return False
     return True
+
+
+def _models(rp: ResolvedPattern, models: Mapping[str, str]) -> dict[str, str]:
+    """Every selector's family: the given ones, the defaults for the rest."""
+    return {cid: models.get(cid, s.default) for cid, s in selectors(rp).items()}
+
+
+def side_pattern(side: Side, load: Callable[[str], ResolvedPattern]) -> ResolvedPattern:
+    """The side's pattern with its model families applied."""
+    return with_models(load(side.pattern), side.models)
 
 
 def sides_from_query(query: Mapping[str, str], load: Callable[[str], ResolvedPattern],
@@ -210,6 +243,11 @@ def sides_from_query(query: Mapping[str, str], load: Callable[[str], ResolvedPat
             rp = load(pid)
         values = check_values(rp, fallback.values) if fallback is not None and fallback.pattern == pid else rp.defaults()
         raw = {k.split(".", 1)[1]: v for k, v in query.items() if k.startswith(f"{name}.")}
+        models = dict(fallback.models) if fallback is not None and fallback.pattern == pid else {}
+        picked, bad = models_from_query(rp, {k: v for k, v in raw.items() if k.startswith(QUERY_PREFIX)})
+        notices.extend(f"{side}: {n}" for n in bad)
+        models.update(picked)
+        raw = {k: v for k, v in raw.items() if not k.startswith(QUERY_PREFIX)}
         for k, v in raw.items():
             parsed, bad = from_query(rp, {k: v})
             if bad:
@@ -222,10 +260,11 @@ def sides_from_query(query: Mapping[str, str], load: Callable[[str], ResolvedPat
         if mode not in MODES:
             notices.append(f"{side}: mode {mode!r} is not one of {', '.join(MODES)}; using provisioned.")
             mode = "provisioned"
-        out.append(Side(pid, values, mode))
+        out.append(Side(pid, values, mode, models=models))
     a, b = out
     if preset is not None and matches_preset(preset, a, b, load):
-        a, b = Side(a.pattern, a.values, a.mode, preset.a.label), Side(b.pattern, b.values, b.mode, preset.b.label)
+        a = Side(a.pattern, a.values, a.mode, preset.a.label, a.models)
+        b = Side(b.pattern, b.values, b.mode, preset.b.label, b.models)
     return a, b, notices
 
 
@@ -458,8 +497,8 @@ def compare_reports(a: Side, b: Side, report_a: Report, report_b: Report) -> Com
 
 def compare_sides(a: Side, b: Side, load: Callable[[str], ResolvedPattern]) -> Comparison:
     """Load both patterns, analyse both scenarios and compare them."""
-    ra = analyse(load(a.pattern), a.values, a.mode)
-    rb = analyse(load(b.pattern), b.values, b.mode)
+    ra = analyse(side_pattern(a, load), a.values, a.mode)
+    rb = analyse(side_pattern(b, load), b.values, b.mode)
     return compare_reports(a, b, ra, rb)
 
 
@@ -538,5 +577,7 @@ def describe_side(side: Side, rp: ResolvedPattern) -> str:
     defaults = rp.defaults()
     changed = [f"{k}={fmt(v)}" for k, v in side.values.items()
                if k in defaults and not math.isclose(float(v), defaults[k], rel_tol=1e-12)]
-    parts = [rp.pattern.title] + changed + (["auto-size"] if side.mode == "autosize" else [])
+    models = [f"{cid}={fid}" for cid, fid in side.models.items()
+              if cid in selectors(rp) and fid != selectors(rp)[cid].default]
+    parts = [rp.pattern.title] + changed + models + (["auto-size"] if side.mode == "autosize" else [])
     return " · ".join(parts)

@@ -29,6 +29,7 @@ from explorer.engine.failures import WhatIf, what_if
 from explorer.engine.ml import traffic_from_users
 from explorer.engine.report import ComponentReport, Figure, Report
 from explorer.errors import ExplorerError, ScenarioError
+from explorer.model.choice import family, selectors, source_of, with_models
 from explorer.model.expressions import evaluate
 from explorer.model.loader import ResolvedPattern
 from explorer.model.pattern import Parameter
@@ -417,6 +418,8 @@ class Question:
     mode: str = "provisioned"
     percent: bool = False
     """Answer may be typed as a percentage (utilisation)."""
+    models: dict[str, str] = field(default_factory=dict)
+    """Model families the question's design runs other than the defaults (model-choice questions)."""
 
     def tolerance_text(self) -> str:
         rel = f"±{self.rel_tol:.0%}"
@@ -699,7 +702,35 @@ def _q_calls(rp, r: Report, c: ComponentReport, qps, tp, seed) -> Question | Non
                     _explain(c, ("calls_per_s",)), dict(r.values), r.mode)
 
 
-KINDS = ("utilization", "replicas", "memory", "shards", "cost", "calls")
+def _model_questions(rp: ResolvedPattern, values: Mapping[str, float], qps, tp, seed) -> list[Question]:
+    """Model choice: one selector's component switched (by seed) to another family it offers; how many replicas
+    the auto-sized design needs with it. Asked only where the utilisation target decides (so it can be done by
+    hand); the givens name the family, its hardware and the source of its per-item cost."""
+    out: list[Question] = []
+    rng = random.Random(f"model:{rp.id}:{seed}")
+    for cid, sel in selectors(rp).items():
+        fid = rng.choice([f for f in sel.offer if f != sel.default])
+        alt = with_models(rp, {cid: fid})
+        r = analyse(alt, values, "autosize")
+        c = r.components[cid]
+        q = _q_replicas(alt, r, c, qps, tp, seed)
+        if q is None:
+            continue
+        f, d = family(fid), family(sel.default)
+        cost = f.cost_on(f.serves_on)
+        givens = (f"The design as drawn runs {d.label} on {d.serves_on.upper()}; it switches to {f.label}, served "
+                  f"on {f.serves_on.upper()}: {fmt(cost.service_ms.value)} ms per call plus "
+                  f"{fmt(cost.per_item_ms.value)} ms per item (source: {cost.per_item_ms.source}).",) + q.givens
+        what = "GPU replicas" if c.hardware == "gpu" else "CPU replicas"
+        per = " per shard" if c.shards > 1 else ""
+        out.append(replace(q, id=f"{rp.id}:{seed}:model:{cid}", kind="model", givens=givens, models={cid: fid},
+                           text=f"With **{f.label}** ({f.short}) instead of {d.short}, how many {what}{per} does "
+                                f"**{c.label}** need to stay at or below the target utilisation?",
+                           explanation=q.explanation + (f"{cid}: per-item cost from {source_of(f, cost.per_item_ms.source)}",)))
+    return out
+
+
+KINDS = ("utilization", "replicas", "memory", "shards", "cost", "calls", "model")
 _MAKERS = {"utilization": _q_utilization, "replicas": _q_replicas, "memory": _q_memory, "shards": _q_shards,
            "cost": _q_cost, "calls": _q_calls}
 
@@ -729,8 +760,8 @@ def generate_questions(rp: ResolvedPattern, seed: int = 1, n: int = 5,
     pool: dict[str, list[Question]] = {}
     for kind in kinds:
         r = reports["autosize" if kind == "replicas" else "provisioned"]
-        made = []
-        for c in r.components.values():
+        made = _model_questions(rp, values, qps, tp, seed) if kind == "model" else []
+        for c in (r.components.values() if kind != "model" else ()):
             if c.status == "external":
                 continue
             question = _MAKERS[kind](rp, r, c, qps, tp, seed)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from explorer.engine.report import Figure, MLSection, Report
+from explorer.model.choice import QUERY_PREFIX, chosen, models_query
+from explorer.model.choice import from_query as models_from_query
 from explorer.model.library import Entry, entries, user_dir
 from explorer.model.loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths
 from explorer.model.pattern import Parameter
@@ -185,6 +187,8 @@ class PageState:
     view: str = "overview"
     selected: str | None = None
     notices: list[str] = field(default_factory=list)
+    models: dict[str, str] = field(default_factory=dict)
+    """Model family chosen per component with a selector (``model.<component>=<family>``); missing: default."""
 
 
 def _one(query: Mapping[str, object], key: str) -> str | None:
@@ -214,7 +218,8 @@ def choose_pattern(query: Mapping[str, object], entries: list[Entry]) -> tuple[s
 def read_query(rp: ResolvedPattern, query: Mapping[str, object]) -> PageState:
     """Lenient parse of the URL for one pattern: bad or out-of-range values fall back to defaults with a notice."""
     flat = {k: s for k in query if (s := _one(query, k)) is not None}
-    values, notices = from_query(rp, {k: v for k, v in flat.items() if k not in RESERVED_QUERY_KEYS})
+    values, notices = from_query(rp, {k: v for k, v in flat.items()
+                                      if k not in RESERVED_QUERY_KEYS and not k.startswith(QUERY_PREFIX)})
     notices = [f"Link value ignored — {n}" for n in notices]
     mode = flat.get("mode", "provisioned")
     if mode not in MODES:
@@ -231,7 +236,9 @@ def read_query(rp: ResolvedPattern, query: Mapping[str, object]) -> PageState:
     if selected is not None and selected not in rp.graph:
         notices.append(f"Link value ignored — selected={selected!r} is not a component of {rp.id}.")
         selected = None
-    return PageState(rp.id, values, mode, view, selected, notices)
+    models, model_notices = models_from_query(rp, flat)
+    notices += [f"Link value ignored — {n}" for n in model_notices]
+    return PageState(rp.id, values, mode, view, selected, notices, models)
 
 
 def write_query(rp: ResolvedPattern, state: PageState) -> dict[str, str]:
@@ -245,6 +252,7 @@ def write_query(rp: ResolvedPattern, state: PageState) -> dict[str, str]:
     out["view"] = state.view
     if state.selected:
         out["selected"] = state.selected
+    out.update(models_query({**chosen(rp), **state.models}))
     return out
 
 
