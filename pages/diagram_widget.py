@@ -10,7 +10,8 @@ select it, ``+``/``-``/``0`` and arrow keys on the focused diagram. Python side 
   sent by content hash, and the page remembers which hashes it sent (``<key>:sent`` in the session). A tab
   that lacks one asks for it (trigger ``missing``) and the next run sends it;
 - a click on a component sets ``st.session_state[select_key]`` (trigger ``select``) before the rerun, the
-  same state the capacity table and the URL's ``selected`` use.
+  same state the capacity table and the URL's ``selected`` use;
+- the DOT drawn last is kept in ``st.session_state[drawn_key(key)]`` (what the page shows, readable by checks).
 
 If the in-process layout fails (pygraphviz missing or a Graphviz error), the DOT is drawn by
 ``st.graphviz_chart`` instead, with a caption saying why.
@@ -45,6 +46,11 @@ def _svg(dot: str) -> tuple[str, str]:
 
 def _sent_key(key: str) -> str:
     return f"{key}:sent"
+
+
+def drawn_key(key: str) -> str:
+    """Session-state key of the DOT source the widget ``key`` drew last (what the page shows, for checks)."""
+    return f"{key}:dot"
 
 
 def _trigger(key: str, name: str) -> object:
@@ -116,6 +122,7 @@ def diagram_widget(rp, report, dot: str, *, key: str, view: str | None = None, s
         "label": label or f"Diagram of {rp.pattern.title}",
     }
     sent.add(svg_id)
+    st.session_state[drawn_key(key)] = dot
     callbacks = {"on_missing_change": lambda: _on_missing(key)}
     if select_key is not None:
         callbacks["on_select_change"] = lambda: _on_select(key, select_key)

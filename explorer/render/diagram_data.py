@@ -105,7 +105,7 @@ def hotspots(rp: ResolvedPattern, report: Report | None, view: str | None = None
     dict
         ``{svg id: {"kind": "node" | "edge", "id": component id or None, "title": str, "lines": [str]}}``.
         ``id`` is the component a click selects (None for edges and collapsed groups). Without a
-        report the cards carry names and kinds only.
+        report the cards carry names and kinds only (a puzzle's diagram must not give its answer away).
 
     Examples
     --------
@@ -132,8 +132,6 @@ def hotspots(rp: ResolvedPattern, report: Report | None, view: str | None = None
         lines = [f"{t.label} · {node['tier']} tier"]
         if c is not None:
             lines += node_lines(c, report.target_utilization)
-        elif report is None:
-            lines.append("No scenario analysed: structure only")
         out[f"node_{n}"] = {"kind": "node", "id": n, "title": f"{node['label']} ({n})", "lines": lines}
     edges_by_index = {e.index: e for e in report.edges} if report is not None else {}
     for u, v, k, data in sorted(G.edges(keys=True, data=True), key=lambda e: e[2]):
