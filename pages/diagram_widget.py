@@ -144,7 +144,10 @@ def selection_details(report, cid: str | None, select_key: str) -> None:
         for b in report.bottlenecks:
             if b.component == cid:
                 st.markdown(f"**Bottleneck #{b.rank}:** {ui.md_safe(b.reason)} → {ui.md_safe(b.advice)}")
-        with st.expander(f"Every figure of {c.label}: formula and inputs"):
-            ui.show_trace(present.component_trace(report, cid))
+        how = st.expander(f"Every figure of {c.label}: formula and inputs", key=f"{select_key}:how",
+                          on_change="rerun")
+        if how.open:  # drawn only when opened: a slider move sends no hidden trace
+            with how:
+                ui.show_trace(present.component_trace(report, cid))
         st.button("Clear selection", key=f"{select_key}:clear", on_click=_clear, args=(select_key,),
                   icon=":material/close:")
