@@ -36,15 +36,23 @@ def test_zoom_buttons_wheel_and_drag_change_the_transform(app_url, page):
     open_explore(page, app_url)
     start = transform(page)
     assert "scale(1.0000)" in start
-    page.locator(f'{WIDGET} button[data-act="in"]').click()
-    zoomed = transform(page)
-    assert zoomed != start and "scale(1.2500)" in zoomed
-
+    # a wheel over a diagram nobody is using scrolls the page and says how to zoom
     stage = page.locator(f"{WIDGET} .ae-stage")
     stage.scroll_into_view_if_needed()
     box = stage.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + min(box["height"] / 2, 200))
-    page.mouse.wheel(0, -300)
+    page.mouse.wheel(0, -100)
+    page.locator(f"{WIDGET} .ae-wheel-hint").wait_for(state="visible")
+    assert transform(page) == start
+
+    page.locator(f'{WIDGET} button[data-act="in"]').click()
+    zoomed = transform(page)
+    assert zoomed != start and "scale(1.2500)" in zoomed
+
+    stage.scroll_into_view_if_needed()
+    box = stage.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + min(box["height"] / 2, 200))
+    page.mouse.wheel(0, -300)  # the zoom button took the focus: the wheel now zooms
     page.wait_for_function(f"() => parseFloat(document.querySelector('{WIDGET}').dataset.zoom) > 1.3")
     wheeled = transform(page)
 
@@ -123,6 +131,7 @@ def test_keyboard_tab_to_a_node_enter_selects_and_plus_zooms(app_url, page):
     page.wait_for_function(f"() => location.search.includes('selected={cid}')")
     wait_for_app(page, diagram=True)
     page.wait_for_selector(f"{WIDGET} svg g#{focused}.selected")
+    page.wait_for_function(f"() => document.activeElement && document.activeElement.id === '{focused}'")
 
 
 def test_phone_width_has_no_horizontal_overflow_and_the_diagram_fits(app_url, browser):

@@ -1,6 +1,8 @@
 // The interactive architecture diagram: a Graphviz SVG laid out on the server, shown in the page with
 // wheel / pinch zoom, drag to pan, fit and 1:1 buttons, a hover card of key figures per node and edge,
-// click or Enter to select a component, and keyboard zoom (+, -, 0) and pan (arrow keys).
+// click or Enter to select a component, and keyboard zoom (+, -, 0) and pan (arrow keys). A plain wheel
+// zooms once the diagram is in use (focus inside it: a click, a button, Tab) or with Ctrl / Cmd held
+// (a trackpad pinch); otherwise it scrolls the page and a note says how to zoom.
 //
 // Data from Python (pages/diagram_widget.py):
 //   svg        the SVG text, or null when the browser already holds the one named svg_key
@@ -49,7 +51,7 @@ function mount(parent) {
     bar.appendChild(b);
   }
   const hint = el("span", { class: "ae-hint" },
-    "Scroll or pinch to zoom · drag to pan · hover or Tab for figures · click or Enter to select");
+    "Click it, then scroll to zoom (or Ctrl + scroll, pinch) · drag to pan · hover or Tab for figures · click or Enter to select");
   bar.appendChild(hint);
   const note = el("div", { class: "ae-note" });
   note.hidden = true;
@@ -148,6 +150,16 @@ function mount(parent) {
     const r = hit.g.getBoundingClientRect();
     v.showCard(hit, r.right - 10, r.top + 4);
   };
+  const wheelNote = el("div", { class: "ae-wheel-hint", "aria-hidden": "true" },
+    "Click the diagram (or hold Ctrl) to zoom with the wheel");
+  wheelNote.hidden = true;
+  stage.appendChild(wheelNote);
+  let wheelTimer = null;
+  v.wheelHint = () => {
+    wheelNote.hidden = false;
+    clearTimeout(wheelTimer);
+    wheelTimer = setTimeout(() => { wheelNote.hidden = true; }, 1400);
+  };
   v.hideCard = () => { if (!v.pinned) card.hidden = true; };
   v.unpin = () => { v.pinned = null; card.hidden = true; };
 
@@ -214,6 +226,7 @@ function mount(parent) {
   };
   stage.addEventListener("pointerdown", (e) => {
     if (e.button !== 0 || e.target.closest(".ae-card")) return;
+    if (!v.spotOf(e.target)) stage.focus({ preventScroll: true });
     v.pointers.set(e.pointerId, { target: e.target, cx: e.clientX, cy: e.clientY });
     if (v.pointers.size === 1) {
       v.gesture = { startX: e.clientX, startY: e.clientY, lastX: e.clientX, lastY: e.clientY, moved: false, dist: null };
@@ -226,6 +239,10 @@ function mount(parent) {
   });
   stage.addEventListener("wheel", (e) => {
     if (!v.svg) return;
+    if (!(e.ctrlKey || e.metaKey || root.contains(document.activeElement))) {
+      v.wheelHint(); // the page keeps scrolling past a diagram nobody is using
+      return;
+    }
     e.preventDefault();
     const lines = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1;
     const p = v.userPoint(e.clientX, e.clientY);
@@ -348,7 +365,10 @@ function mount(parent) {
     }
     remember(d.svg_key, text);
     if (v.shownKey !== d.svg_key) {
+      const active = document.activeElement;
+      const focusedId = v.svg && active && v.svg.contains(active) ? active.id : null;
       if (!v.place(text)) return;
+      v.refocus = focusedId;
       v.shownKey = d.svg_key;
       root.dataset.svgKey = d.svg_key;
       if (v.layout !== d.layout) { v.layout = d.layout; v.k = 1; v.x = 0; v.y = 0; }
@@ -359,6 +379,11 @@ function mount(parent) {
       }
     }
     v.decorate();
+    if (v.refocus) { // a selection redraws the SVG: keyboard focus stays on the same component
+      const g = v.svg.querySelector(`[id="${CSS.escape(v.refocus)}"]`);
+      v.refocus = null;
+      if (g) g.focus({ preventScroll: true });
+    }
   };
   v.destroy = () => { ro.disconnect(); root.remove(); };
   return v;
