@@ -50,8 +50,7 @@ function mount(parent) {
     const b = el("button", { type: "button", "data-act": act, title, "aria-label": title }, text);
     bar.appendChild(b);
   }
-  const hint = el("span", { class: "ae-hint" },
-    "Click it, then scroll to zoom (or Ctrl + scroll, pinch) · drag to pan · hover or Tab for figures · click or Enter to select");
+  const hint = el("span", { class: "ae-hint" });
   bar.appendChild(hint);
   const note = el("div", { class: "ae-note" });
   note.hidden = true;
@@ -63,7 +62,7 @@ function mount(parent) {
   parent.appendChild(root);
 
   const v = {
-    root, stage, card, note, svg: null, port: null, vb: null, natural: null,
+    root, stage, card, note, hint, svg: null, port: null, vb: null, natural: null,
     k: 1, x: 0, y: 0, shownKey: null, layout: null, requested: null, spots: {}, data: {},
     selectable: false, pinned: null, trigger: () => {}, pointers: new Map(), gesture: null,
   };
@@ -356,6 +355,8 @@ function mount(parent) {
     v.data = d;
     v.spots = d.spots || {};
     v.selectable = !!d.selectable;
+    v.hint.textContent = "Click it, then scroll to zoom (or Ctrl + scroll, pinch) · drag to pan · hover or Tab for "
+      + (v.selectable ? "figures · click or Enter to select" : "figures");
     let text = d.svg;
     if (text) remember(d.svg_key, text);
     else text = SVG_CACHE.get(d.svg_key);
