@@ -16,8 +16,10 @@ from explorer.model.scenario import check_values
 from explorer.render import diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import compare, present
+from explorer.study.diagram_focus import changed_components
 from explorer.units import number_text
 from pages import model_panel, ui
+from pages.diagram_widget import diagram_widget
 
 NS = "compare"
 PRESET_KEY = f"{NS}:preset"
@@ -144,12 +146,16 @@ def _diagrams(side_a, rp_a, cmp: compare.Comparison, side_b, rp_b, titles: tuple
     view = st.radio("Diagram view", shared, key=f"{NS}:view", horizontal=True,
                     format_func=lambda v: specs_a.get(v, v))
     cols = st.columns(2)
-    for col, side, rp, report, title in ((cols[0], side_a, rp_a, cmp.report_a, titles[0]),
-                                         (cols[1], side_b, rp_b, cmp.report_b, titles[1])):
+    changed = changed_components(cmp)
+    for col, name, side, rp, report, title, marked in (
+            (cols[0], "a", side_a, rp_a, cmp.report_a, titles[0], changed[0]),
+            (cols[1], "b", side_b, rp_b, cmp.report_b, titles[1], changed[1])):
         with col:
             st.markdown(f"**{title}**")
             st.caption(ui.md_safe(compare.describe_side(side, rp)))
-            st.graphviz_chart(diagram.to_dot(rp, report, DrawOptions(view=view, theme=ui.theme())), width="stretch")
+            diagram_widget(rp, report, diagram.to_dot(rp, report, DrawOptions(view=view, theme=ui.theme())),
+                           key=f"{NS}:diagram:{name}", view=view, highlight=marked,
+                           highlight_note="outlined: changed from the other side (figures or status), or only here")
             for b in report.bottlenecks[:1]:
                 st.warning(b.reason, icon="⚠️")
 

@@ -15,6 +15,7 @@ from explorer.render import charts, diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import present
 from pages import model_panel, ui
+from pages.diagram_widget import diagram_widget, selection_details
 from pages.export_panel import render_export_panel
 from pages.whatif_panel import render_availability_headline, render_whatif_panel, whatif_query
 
@@ -280,7 +281,9 @@ def _body(pattern_id: str) -> None:
 
     options = DrawOptions(view=view, selected=selected, theme=ui.theme())
     head = st.container()  # the headline metrics show above the diagram but are sent after it
-    st.graphviz_chart(ui.dot(rp, values, mode, options), width="content")  # natural size; large diagrams shrink to the page width
+    diagram_widget(rp, report, ui.dot(rp, values, mode, options), key=prefix + "diagram", view=view,
+                   select_key=prefix + "selected")
+    selection_details(report, selected, prefix + "selected")
     _scenario(rp, scenario)
     with head:
         _metrics(report, prefix)

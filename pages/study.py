@@ -14,10 +14,12 @@ import streamlit as st
 from explorer.errors import ExplorerError
 from explorer.render import diagram
 from explorer.render.styles import DrawOptions
+from explorer.study import diagram_focus as focus
 from explorer.study import practice as study
 from explorer.study import present
 from explorer.units import number_text
 from pages import ui
+from pages.diagram_widget import diagram_widget
 
 NS = "study"
 PATTERN_KEY = f"{NS}:pattern"
@@ -94,6 +96,7 @@ def _walk(rp) -> None:
     step = steps[st.session_state[STEP_KEY] - 1]
     st.subheader(titles[step.number])
     st.markdown(f"*Ask yourself:* {step.prompt}")
+    _walk_diagram(rp, step.key)
     if step.key == "talking_points":
         if step.talking_points:
             st.markdown("\n".join(f"{i}. {ui.md_safe(p)}" for i, p in enumerate(step.talking_points, 1)))
@@ -111,6 +114,21 @@ def _walk(rp) -> None:
               args=(STEP_KEY, -1, 1, last), width="stretch")
     c2.button("Next →", key=f"{NS}:next", disabled=step.number == last, on_click=_move,
               args=(STEP_KEY, 1, 1, last), width="stretch")
+
+
+def _walk_diagram(rp, step_key: str) -> None:
+    """The pattern at its defaults, the step's components outlined and the rest faded."""
+    values = rp.defaults()
+    try:
+        report = ui.analysis(rp, values)
+    except ExplorerError as exc:
+        ui.show_error(exc)
+        return
+    options = DrawOptions(theme=ui.theme())
+    marked = focus.step_components(rp, report, step_key)
+    diagram_widget(rp, report, ui.dot(rp, values, "provisioned", options), key=f"{NS}:walk_diagram",
+                   view=options.view, highlight=marked, dim=True,
+                   highlight_note=f"outlined: {focus.STEP_NOTES.get(step_key, 'this step')}")
 
 
 # --------------------------------------------------------------------------- find the bottleneck
@@ -139,7 +157,8 @@ def _bottleneck(rp) -> None:
                 f"**{ui.md_safe(number_text(pz.value))} {ui.md_safe(pz.unit)}**. {ui.md_safe(pz.how)}")
     st.caption("The diagram shows replicas and traffic but no colours or utilisation: work out which component "
                "runs out of capacity first (ρ = λ·S / c per shard).")
-    st.graphviz_chart(diagram.to_dot(rp, pz.report, DrawOptions(theme=ui.theme(), colored=False)), width="stretch")
+    diagram_widget(rp, None, diagram.to_dot(rp, pz.report, DrawOptions(theme=ui.theme(), colored=False)),
+                   key=f"{NS}:bn_diagram")
     with st.expander("Clues: arrival rate, service time and servers per shard"):
         st.dataframe(pd.DataFrame(pz.clues()), hide_index=True, width="stretch")
     labels = dict(pz.options)
@@ -158,7 +177,8 @@ def _bottleneck(rp) -> None:
         st.markdown("**The trace that proves it**")
         ui.show_trace(list(v.proof))
         with st.expander("The same scenario with colours", expanded=not v.correct):
-            st.graphviz_chart(diagram.to_dot(rp, pz.report, DrawOptions(selected=pz.answer, theme=ui.theme())), width="stretch")
+            diagram_widget(rp, pz.report, diagram.to_dot(rp, pz.report, DrawOptions(selected=pz.answer, theme=ui.theme())),
+                           key=f"{NS}:bn_answer_diagram")
 
 
 # --------------------------------------------------------------------------- back-of-the-envelope

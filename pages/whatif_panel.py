@@ -23,6 +23,7 @@ from explorer.study import present
 from explorer.study.resilience import availability_line, nines_text, whatif_lines
 from explorer.units import fmt
 from pages import ui
+from pages.diagram_widget import diagram_widget
 
 NS = "explore:whatif"
 QUERY_KEY = "fail"
@@ -161,7 +162,8 @@ def _show(rp: ResolvedPattern, w: WhatIf, options: DrawOptions, key: str) -> Non
     delta = None if w.p99_ms is None or w.p99_before_ms is None else f"{fmt(w.p99_ms - w.p99_before_ms)} ms"
     cols[4].metric("p99 of what is served", p99, delta, delta_color="inverse")
     drawn = replace(options, failed=frozenset(w.out), fallback_edges=w.fallback_edges)
-    st.graphviz_chart(diagram.to_dot(rp, w.report, drawn, render_key=True), width="content")
+    diagram_widget(rp, w.report, diagram.to_dot(rp, w.report, drawn, render_key=True), key=f"{key}:diagram",
+                   view=options.view, label=f"{rp.pattern.title}, what if")
     for u in w.fallbacks:
         route = f"to `{u.to}`" if u.to else "answered by the caller"
         st.warning(f"Fallback for `{u.component}` ({u.trigger}, {route}) serves {u.share:.1%} of requests: "

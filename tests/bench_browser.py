@@ -30,6 +30,7 @@ if str(ROOT / "tests") not in sys.path:
 
 from conftest import (  # noqa: E402
     CHROMIUM_ARGS,
+    DIAGRAM,
     browser_unavailable,
     chromium_path,
     free_port,
@@ -51,9 +52,9 @@ TARGET_MS = 300.0
 QUIET_MS = 400
 """A page is settled once nothing in it has changed for this long (the time reported is the last change)."""
 
-_ARM = """(expected) => {
+_ARM = """([expected, sel]) => {
     const app = document.querySelector('[data-testid="stApp"]');
-    const chart = document.querySelector('[data-testid="stGraphVizChart"]');
+    const chart = document.querySelector(sel);
     const before = chart.querySelector('svg').textContent;
     window.__bench = new Promise((resolve) => {
         const t0 = performance.now();
@@ -113,13 +114,13 @@ def _measure(page, slider_name: str, keys: list[str]) -> list[tuple[float, float
     "Last change drawn" leaves out the data grid's off-screen screen-reader mirror, which the grid refreshes
     200 ms after its data changes (a debounce inside the grid): the table on screen changed with the rest."""
     slider = page.get_by_role("slider", name=slider_name)
-    expected = page.evaluate(
-        "() => document.querySelector('[data-testid=\"stGraphVizChart\"] svg').querySelectorAll('g.node').length")
+    expected = page.evaluate("(sel) => document.querySelector(sel).querySelector('svg').querySelectorAll('g.node').length",
+                             DIAGRAM)
     times = []
     for key in keys:
         wait_for_app(page)
         slider.focus()
-        page.evaluate(_ARM, expected)
+        page.evaluate(_ARM, [expected, DIAGRAM])
         page.keyboard.press(key)
         ms = page.evaluate("() => window.__bench")
         if ms is None or ms[1] is None:
@@ -148,7 +149,7 @@ def _first_paint(browser, script: Path, url_suffix: str, env: dict, log: Path) -
                 if time.perf_counter() - t0 > 120:
                     raise
                 time.sleep(0.05)
-        page.wait_for_selector('[data-testid="stGraphVizChart"] svg g.node', timeout=120_000)
+        page.wait_for_selector(", ".join(f"{s} svg g.node" for s in DIAGRAM.split(", ")), timeout=120_000)
         return time.perf_counter() - t0
     finally:
         page.close()

@@ -31,6 +31,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+DIAGRAM = '[data-testid="stGraphVizChart"], [data-testid="aeDiagram"]'
+"""CSS selector of a drawn diagram: Streamlit's graphviz chart or the interactive one (pages/diagram_widget.py)."""
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 HOW_TO_ENABLE = ("install Chromium (apt-get install chromium) or set CHROMIUM=/path/to/chromium, "
@@ -118,20 +120,20 @@ def wait_for_app(page, timeout_ms: float = 30_000, diagram: bool = False) -> Non
     with ``diagram=True``, also wait until there is one."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
     page.wait_for_function(
-        """(required) => {
-            const chart = document.querySelector('[data-testid="stGraphVizChart"]');
+        """([required, sel]) => {
+            const chart = document.querySelector(sel);
             if (!chart) return !required;
             return chart.querySelectorAll('svg g.node').length > 0;
-        }""", arg=diagram, timeout=timeout_ms)
+        }""", arg=[diagram, DIAGRAM], timeout=timeout_ms)
 
 
 def diagram_nodes(page) -> dict[str, dict]:
     """Nodes of the rendered diagram SVG: component id → {class, fill, stroke, stroke_width, text}."""
     return page.evaluate(
-        """() => {
+        """(sel) => {
             const out = {};
-            for (const g of document.querySelectorAll('[data-testid="stGraphVizChart"] svg g.node')) {
-                const title = g.querySelector('title');
+            for (const g of document.querySelectorAll(sel.split(', ').map(s => s + ' svg g.node').join(', '))) {
+                const title = g.querySelector('title, desc');
                 const shape = g.querySelector('path, polygon, ellipse');
                 if (!title || !shape) continue;
                 out[title.textContent] = {
@@ -143,7 +145,7 @@ def diagram_nodes(page) -> dict[str, dict]:
                 };
             }
             return out;
-        }""")
+        }""", DIAGRAM)
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -14,6 +14,7 @@ from explorer.engine.analysis import analyse
 from explorer.model.loader import builtin_paths, load_pattern
 from explorer.render import diagram, styles
 from explorer.study import present
+from pages.diagram_widget import drawn_key
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -41,9 +42,9 @@ def run(query: dict | None = None) -> AppTest:
 
 
 def dot_of(at: AppTest) -> str:
-    charts = at.get("graphviz_chart")
-    assert len(charts) == 1
-    return charts[0].proto.spec
+    """The DOT source of the page's one diagram (the interactive widget keeps what it drew)."""
+    assert len(at.get("bidi_component")) == 1
+    return at.session_state[drawn_key(f"explore:{at.query_params['pattern']}:diagram")]
 
 
 def metric(at: AppTest, label_start: str) -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages.diagram_widget import drawn_key
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
@@ -45,7 +47,7 @@ def test_the_selector_moves_the_ranker_to_cpu_and_back_and_the_url_follows():
     assert at.query_params["model.ranker"] == "lr"
     assert metric(at, "Cost") != cost_dlrm
     assert not any(m.label.startswith("GPUs") for m in at.metric)  # no GPU ranker left
-    assert "Click model (LR, CPU)" in at.get("graphviz_chart")[0].proto.spec
+    assert "Click model (LR, CPU)" in at.session_state[drawn_key("explore:ad_click_prediction:diagram")]
     assert any("Model family" in md.value for md in at.markdown)
 
 

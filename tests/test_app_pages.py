@@ -22,6 +22,7 @@ from explorer.model.yamlio import MAX_FILE_BYTES  # noqa: E402
 from explorer.study import compare, editor  # noqa: E402
 from explorer.study import practice as study  # noqa: E402
 from explorer.units import format_ms  # noqa: E402
+from pages.diagram_widget import drawn_key  # noqa: E402
 from tests.apptest import TIMEOUT, run_page, texts  # noqa: E402
 
 
@@ -44,7 +45,8 @@ def ok(at: AppTest) -> None:
 
 
 def graphviz_count(at: AppTest) -> int:
-    return len(at.get("graphviz_chart"))
+    """Diagrams on the page: interactive ones (pages/diagram_widget.py) and plain graphviz charts."""
+    return len(at.get("graphviz_chart")) + len(at.get("bidi_component"))
 
 
 # --------------------------------------------------------------------------- Compare
@@ -140,7 +142,7 @@ def test_study_find_the_bottleneck() -> None:
     ok(at)
     pz = study.bottleneck_puzzle(library.load("two_stage_recommender"), 0)
     # the puzzle's diagram is drawn without colours
-    assert any('fillcolor="#ffffff"' in g.proto.spec for g in at.get("graphviz_chart"))
+    assert 'fillcolor="#ffffff"' in at.session_state[drawn_key("study:bn_diagram")]
     key = "study:bn:two_stage_recommender:0"
     wrong = next(cid for cid, _ in pz.options if cid not in pz.accepted)
     at.radio(key=key).set_value(wrong).run()

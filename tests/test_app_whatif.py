@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from explorer.render import styles
+from pages.diagram_widget import drawn_key
 from tests.apptest import run_app
 
 PID = "video_recommendation"
@@ -21,15 +22,14 @@ def _metric(at, label: str) -> str:
 
 
 def _whatif_dot(at) -> str:
-    charts = at.get("graphviz_chart")
-    assert len(charts) == 2, "the page diagram and the what-if diagram"
-    return charts[1].proto.spec
+    assert len(at.get("bidi_component")) == 2, "the page diagram and the what-if diagram"
+    return at.session_state[drawn_key("explore:whatif:diagram")]
 
 
 def test_no_failure_shows_availability_and_one_diagram():
     at = run_app({"pattern": PID})
     assert at.selectbox(key=KEY + "component").value == "— nothing fails —"
-    assert len(at.get("graphviz_chart")) == 1
+    assert len(at.get("bidi_component")) == 1
     assert "fail" not in at.query_params
     assert any("nines" in c.value and "single points of failure" in c.value for c in at.caption)
 

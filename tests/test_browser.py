@@ -37,7 +37,7 @@ def choose_pattern(page, title: str) -> None:
     page.wait_for_function(f"() => location.search.includes('pattern={PATTERN}')")
     wait_for_app(page, diagram=True)
     page.get_by_role("heading", name=title).wait_for()
-    page.wait_for_selector('[data-testid="stGraphVizChart"] svg g#node_online_model')
+    page.wait_for_selector('[data-testid="aeDiagram"] svg g#node_online_model')
 
 
 def press_and_wait(page, slider, key: str) -> str:
@@ -52,7 +52,7 @@ def press_and_wait(page, slider, key: str) -> str:
     edge = format_rate(qps)  # the client → entry edge shows the request rate
     page.wait_for_function(
         """(edge) => {
-            const svg = document.querySelector('[data-testid="stGraphVizChart"] svg');
+            const svg = document.querySelector('[data-testid="aeDiagram"] svg');
             return svg && svg.textContent.includes(edge);
         }""", arg=edge)
     return query_of(page.url)["peak_qps"]
@@ -135,8 +135,8 @@ def test_selecting_a_table_row_then_a_component_outlines_it(app_url, page):
     wait_for_app(page, diagram=True)
     page.wait_for_function(
         """() => {
-            const g = document.querySelector('[data-testid="stGraphVizChart"] svg g.node.selected');
-            return g && g.querySelector('title').textContent === 'online_model';
+            const g = document.querySelector('[data-testid="aeDiagram"] svg g.node.selected');
+            return g && g.querySelector('title, desc').textContent === 'online_model';
         }""")
     assert _selected(page) == ["online_model"]
     assert diagram_nodes(page)["online_model"]["stroke"] == styles.SELECTED_BORDER
@@ -150,8 +150,8 @@ def test_selecting_a_table_row_then_a_component_outlines_it(app_url, page):
     wait_for_app(page, diagram=True)
     page.wait_for_function(
         """() => {
-            const g = document.querySelector('[data-testid="stGraphVizChart"] svg g.node.selected');
-            return g && g.querySelector('title').textContent === 'features';
+            const g = document.querySelector('[data-testid="aeDiagram"] svg g.node.selected');
+            return g && g.querySelector('title, desc').textContent === 'features';
         }""")
     assert _selected(page) == ["features"]
 

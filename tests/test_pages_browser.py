@@ -29,7 +29,7 @@ def open_page(page, app_url: str, path: str) -> None:
 
 
 def graphviz_node_counts(page) -> list[int]:
-    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stGraphVizChart"]'))
+    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="aeDiagram"]'))
                               .map(c => c.querySelectorAll('svg g.node').length)""")
 
 
@@ -41,14 +41,14 @@ def test_compare_preset_shows_two_diagrams(app_url, page):
     # the app's navigation (not the classic pages/ list) is in the sidebar
     page.locator('[data-testid="stSidebarNav"]', has_text="Your patterns").wait_for()
     page.wait_for_function("""() => {
-        const charts = document.querySelectorAll('[data-testid="stGraphVizChart"]');
+        const charts = document.querySelectorAll('[data-testid="aeDiagram"]');
         return charts.length === 2 && Array.from(charts).every(c => c.querySelectorAll('svg g.node').length > 0);
     }""")
     counts = graphviz_node_counts(page)
     components = len(load(PATTERN).pattern.components)
     assert len(counts) == 2 and all(n >= components for n in counts), counts
     # both sides' ranker boxes are drawn, and the preset's question is on the page
-    assert page.locator('[data-testid="stGraphVizChart"] svg g#node_ranker').count() == 2
+    assert page.locator('[data-testid="aeDiagram"] svg g#node_ranker').count() == 2
     page.get_by_text(preset.question).wait_for()
     q = query_of(page.url)
     assert q["preset"] == PRESET and q["a.candidates"] == "500" and q["b.candidates"] == "2000"

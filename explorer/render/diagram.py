@@ -72,7 +72,7 @@ from explorer.render.styles import (
 from explorer.units import compact, format_ms, format_percent, format_rate
 
 if TYPE_CHECKING:  # pragma: no cover
-    from explorer.engine.report import ComponentReport, Report
+    from explorer.engine.report import ComponentReport, EdgeReport, Report
     from explorer.model.loader import ResolvedPattern
 
 FONT = "Helvetica,Arial,sans-serif"
@@ -362,10 +362,7 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, options: DrawOptio
         cn = data["connection"]
         kind = data["kind"]
         er = edges_by_index.get(k)
-        rate = None if er is None else er.calls_per_s
-        if er is not None and report is not None and rate == 0 and report.end_to_end is not None \
-                and v == report.end_to_end.entry and G.nodes[u]["category"] == "client":
-            rate = report.components[v].calls_per_s  # requests enter at the entry: show them on the client's edge
+        rate = None if er is None or report is None else edge_traffic(rp, report, er)
         parts = []
         if cn.label:
             parts.extend(line.replace("\\", "\\\\") for line in _wrap(cn.label))
@@ -394,6 +391,15 @@ def build_digraph(rp: ResolvedPattern, report: Report | None, options: DrawOptio
     if render_key:
         g.name = f"{rp.id}__{hashlib.sha1(g.source.encode('utf-8')).hexdigest()[:10]}"
     return g
+
+
+def edge_traffic(rp: ResolvedPattern, report: Report, er: EdgeReport) -> float:
+    """Calls per second drawn on an edge: its own rate, except that a client's edge into the entry (which
+    carries no modelled calls) shows the requests that enter there."""
+    if er.calls_per_s == 0 and report.end_to_end is not None and er.target == report.end_to_end.entry \
+            and rp.graph.nodes[er.source]["category"] == "client":
+        return report.components[er.target].calls_per_s
+    return er.calls_per_s
 
 
 def group_key(rp: ResolvedPattern, n: str) -> str:
