@@ -312,16 +312,33 @@ def test_renders_from_many_threads_are_serialised(analysed):
 
 def test_filename(analysed):
     rp, _ = analysed(ROOT / "architectures" / "two_stage_recommender.yaml")
-    assert ex.filename(rp, {}, "svg") == "two_stage_recommender-peak_qps-20000.svg"
-    assert ex.filename(rp, {"peak_qps": 60000, "candidates": 800}, "png") == \
-        "two_stage_recommender-peak_qps-60000-candidates-800.png"
-    assert ex.filename(rp, {"target_utilization": 0.75}, "mermaid", mode="autosize", view="serving") == \
-        "two_stage_recommender-peak_qps-20000-target_utilization-0.75-autosize-serving.mmd"
+    name = ex.filename(rp, {}, "svg")
+    assert re.fullmatch(r"two_stage_recommender-[0-9a-f]{6}\.svg", name)
+    assert ex.filename(rp, {}, "svg") == name == ex.filename(rp, rp.defaults(), "svg")  # stable for one scenario
+    assert ex.filename(rp, {"peak_qps": 60000}, "png") == ex.filename(rp, {"peak_qps": 60000.0}, "png")
+    others = [ex.filename(rp, {"peak_qps": 60000}, "svg"), ex.filename(rp, {"peak_qps": 60001}, "svg"),
+              ex.filename(rp, {"candidates": 800}, "svg"), ex.filename(rp, {}, "svg", mode="autosize"),
+              ex.filename(rp, {}, "svg", view="serving")]
+    assert len({name, *others}) == 6  # two scenarios never share a name
+    assert ex.filename(rp, {"peak_qps": 60000}, "png").rsplit(".", 1)[0] == \
+        ex.filename(rp, {"peak_qps": 60000}, "md").rsplit(".", 1)[0]  # a scenario's files share a stem
     assert ex.filename(rp, {}, "pack").endswith("-study-pack.zip")
+    assert ex.filename(rp, {"peak_qps": 60000}, "anki") == "two_stage_recommender-anki.apkg"
     for fmt in ex.FORMATS:
         assert re.fullmatch(r"[A-Za-z0-9._-]+", ex.filename(rp, {"num_items": 1.5e9}, fmt))
     with pytest.raises(ExportError):
         ex.filename(rp, {}, "gif")
+
+
+def test_scenario_hash_is_the_same_in_another_process():
+    import subprocess
+    import sys
+    code = ("from explorer.model.library import load; from explorer.export import scenario_hash; "
+            "print(scenario_hash(load('two_stage_recommender'), {'peak_qps': 60000}, mode='autosize'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
+                         env={**os.environ, "PYTHONHASHSEED": "123"})
+    rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
+    assert out.stdout.strip() == ex.scenario_hash(rp, {"peak_qps": 60000}, mode="autosize")
 
 
 @pytest.fixture(scope="module")
@@ -423,7 +440,8 @@ def test_cli_writes_named_files_and_never_overwrites_silently(capsysbinary, tmp_
     code, _, err = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "svg", "-o", str(named))
     assert code == 0 and named.read_bytes().startswith(b"<?xml") and "wrote" in err  # the user named it
     code, _, err = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "pdf", "-o", str(tmp_path))
-    expected = tmp_path / "two_stage_recommender-peak_qps-20000.pdf"
+    rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
+    expected = tmp_path / ex.filename(rp, {}, "pdf")
     assert code == 0 and expected.read_bytes().startswith(b"%PDF-")
     expected.write_bytes(b"mine")
     code, _, err = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "pdf", "-o", str(tmp_path))
@@ -437,7 +455,7 @@ def test_cli_pack(capsysbinary, tmp_path):
     code, _, _ = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "pack", "-o", str(tmp_path))
     assert code == 0
     (pack,) = tmp_path.iterdir()
-    assert pack.name == "two_stage_recommender-peak_qps-20000-study-pack.zip"
+    assert re.fullmatch(r"two_stage_recommender-[0-9a-f]{6}-study-pack\.zip", pack.name)
     assert zipfile.ZipFile(pack).testzip() is None
 
 
