@@ -15,7 +15,7 @@ from explorer.render import charts, diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import present
 from pages import ui
-from pages.export_panel import render_export_panel
+from pages.export_panel import render_export_toolbar
 
 NS = "explore"
 PATTERN_KEY = f"{NS}:pattern"
@@ -276,6 +276,7 @@ def _body(pattern_id: str) -> None:
     options = DrawOptions(view=view, selected=selected, theme=ui.theme())
     head = st.container()  # the headline metrics show above the diagram but are sent after it
     st.graphviz_chart(ui.dot(rp, values, mode, options), width="content")  # natural size; large diagrams shrink to the page width
+    render_export_toolbar(rp, report, values, mode, options, key=f"{NS}:export")
     _scenario(rp, scenario)
     with head:
         _metrics(report, prefix)
@@ -299,11 +300,6 @@ def _body(pattern_id: str) -> None:
         if charts_box.open:  # drawn only when open (it stays open): a closed one keeps slider moves light
             _charts(rp, report, values, mode)
 
-    exp = st.expander("Export: SVG, PNG, PDF, DOT, Mermaid, Markdown study note", key=f"{NS}:export",
-                      on_change="rerun", icon=":material/download:")
-    with exp:
-        if exp.open:  # rendered only when open: slider moves stay light
-            render_export_panel(rp, report, values, mode, options, key=f"{NS}:export")
 
     state = present.PageState(pattern_id, values, mode, view, st.session_state.get(prefix + "selected"))
     wanted = present.write_query(rp, state)

@@ -508,7 +508,7 @@ def _panel_script(pattern: str, values: dict, view: str, break_render: bool) -> 
         ex.render_dot = broken
         export_panel._render.clear()
     try:
-        export_panel.render_export_panel(rp, report, values, "provisioned", ex.DrawOptions(view=view))
+        export_panel.render_export_toolbar(rp, report, values, "provisioned", ex.DrawOptions(view=view))
     finally:
         ex.render_dot = original
         if break_render:
@@ -522,34 +522,57 @@ def _app(pattern: Path, values: dict, view: str = "overview", break_render: bool
                                  default_timeout=60)
 
 
-def test_export_panel_in_a_page():
+def test_export_toolbar_in_a_page():
     at = _app(ROOT / "architectures" / "two_stage_recommender.yaml", {"peak_qps": 60000}).run()
     assert not at.exception and not at.error
     labels = [b.label for b in at.download_button]
-    assert labels[:1] == ["SVG"] and "Markdown note" in labels and "Mermaid" in labels and "JSON" in labels
-    assert any(label.startswith("PNG (") for label in labels) and "PDF" in labels and "DOT" in labels
+    assert labels[:6] == ["PNG", "SVG", "PDF", "Markdown", "Mermaid", "Anki"]  # the row, in this order
+    assert {"PNG 96 dpi (screen)", "PNG 300 dpi (print)", "DOT (Graphviz source)", "JSON (the analysis)"} <= set(labels)
     assert all(not b.proto.disabled for b in at.download_button)
-    assert at.selectbox(key="export_dpi").value == ex.DEFAULT_DPI
-    at.selectbox(key="export_dpi").select(300).run()
-    assert any(b.label == "PNG (300 dpi)" for b in at.download_button)
     at.button(key="export_pack_build").click().run()
     assert not at.exception and not at.error
     assert any(b.label == "Study pack (zip)" for b in at.download_button)
     assert at.markdown[-1].value == "after the panel"
 
 
-def test_export_panel_turns_a_render_failure_into_an_error():
-    at = _app(HOSTILE, {}, break_render=True).run()
-    assert not at.exception
-    assert len(at.error) == 1 and "layout error (test)" in at.error[0].value
-    svg = next(b for b in at.download_button if b.label == "SVG")
-    assert svg.proto.disabled
-    md = next(b for b in at.download_button if b.label == "Markdown note")
-    assert not md.proto.disabled
-    assert at.markdown[-1].value == "after the panel"
+def test_export_toolbar_makes_each_file_on_click():
+    from pages import export_panel
+    rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
+    values = {"peak_qps": 60000}
+    report = analyse(rp, values)
+    options = ex.DrawOptions()
+    magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF", "md": b"# Two-stage", "mermaid": b"flowchart",
+             "dot": b"digraph", "json": b"{", "anki": b"PK"}
+    for fmt, start in magic.items():
+        data = export_panel._maker(rp, report, values, "provisioned", options, fmt, 192 if fmt == "png" else None)()
+        assert data.startswith(start), fmt
+    png = export_panel._maker(rp, report, values, "provisioned", options, "png", 192)()
+    assert png == ex.export(rp, values, "provisioned", "png", options, report=report)  # what the CLI writes
 
 
-def test_export_panel_unknown_view_is_an_error_not_a_crash():
+def test_export_toolbar_render_failure_surfaces_in_the_download_only():
+    from pages import export_panel
+    rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
+    at = _app(ROOT / "architectures" / "two_stage_recommender.yaml", {}, break_render=True).run()
+    assert not at.exception and not at.error  # nothing is rendered until a button is clicked
+    original = ex.render_dot
+
+    def broken(*args, **kwargs):
+        raise ExportError("Graphviz raised a layout error (test)")
+
+    ex.render_dot = broken
+    export_panel._render.clear()
+    try:
+        with pytest.raises(ExportError, match="layout error"):
+            export_panel._maker(rp, analyse(rp), {}, "provisioned", ex.DrawOptions(), "svg")()
+        md = export_panel._maker(rp, analyse(rp), {}, "provisioned", ex.DrawOptions(), "md")()
+        assert md.startswith(b"# ")  # the other formats keep working
+    finally:
+        ex.render_dot = original
+        export_panel._render.clear()
+
+
+def test_export_toolbar_unknown_view_is_an_error_not_a_crash():
     at = _app(ROOT / "architectures" / "two_stage_recommender.yaml", {}, view="nope").run()
     assert not at.exception and at.error and "no view 'nope'" in at.error[0].value
 
