@@ -21,7 +21,9 @@ from explorer.cli import main
 from explorer.engine.analysis import analyse
 from explorer.errors import ExportError
 from explorer.model.loader import load_pattern, load_pattern_text
+from explorer.render.mermaid import INIT as MERMAID_INIT
 from explorer.render.mermaid import MERMAID_KEYWORDS, mermaid_id, mermaid_text, view_nodes
+from explorer.render.styles import STATUS_STYLES
 from tests import patterns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,9 +114,15 @@ def test_mermaid_structure(path, analysed):
     rp, report = analysed(path)
     text = ex.to_mermaid(rp, report)
     lines = text.splitlines()
-    assert lines[0] == "flowchart LR"
-    nodes = [m.group(1) for m in map(MERMAID_NODE.match, lines) if m]
-    assert len(nodes) == len(set(nodes)) == len(view_nodes(rp, "overview"))
+    assert lines[0] == MERMAID_INIT and lines[1] == "flowchart LR"
+    all_nodes = [m.group(1) for m in map(MERMAID_NODE.match, lines) if m]
+    assert len(all_nodes) == len(set(all_nodes))
+    legend = [m.group(2) for m in map(MERMAID_NODE.match, lines) if m and m.group(1).startswith("legend_")]
+    nodes = [n for n in all_nodes if not n.startswith("legend_")]
+    assert len(nodes) == len(view_nodes(rp, "overview"))
+    for style in STATUS_STYLES.values():  # the legend names every status
+        assert mermaid_text(style.label) in legend, style.status
+    assert '  subgraph legend["Legend"]' in lines
     for node_id in nodes:
         assert node_id.lower() not in MERMAID_KEYWORDS and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", node_id)
     edges = [m for m in map(MERMAID_EDGE.match, lines) if m]
@@ -241,9 +249,12 @@ def test_mermaid_labels_cannot_carry_a_directive_or_a_comment(tmp_path):
     rp = load_pattern_text(text.replace("label: Recommendation API", f'label: "{directive}"', 1)
                            .replace("label: User features", 'label: "%% a comment"', 1))
     mmd = ex.to_mermaid(rp, analyse(rp))
-    assert "%%" not in mmd and "init:" in mmd  # the words stay, as text
+    first, rest = mmd.split("\n", 1)
+    assert first == MERMAID_INIT  # the one directive is ours
+    assert "%%" not in rest and "init:" in rest  # the label's words stay, as text
     md = ex.study_note_markdown(rp, analyse(rp))
-    assert "%%" not in md.split("```mermaid", 1)[1].split("```", 1)[0]
+    block = md.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block.startswith(MERMAID_INIT + "\n") and "%%" not in block.split("\n", 1)[1]
 
 
 def test_mermaid_text_and_ids():
@@ -407,7 +418,7 @@ def run_cli(capsysbinary, *argv):
 def test_cli_text_formats_go_to_stdout(capsysbinary):
     code, out, err = run_cli(capsysbinary, "export", "two_stage_recommender", "--format", "mermaid",
                              "--set", "peak_qps=60k")
-    assert code == 0 and out.startswith(b"flowchart LR") and not err.strip()
+    assert code == 0 and out.startswith(MERMAID_INIT.encode() + b"\nflowchart LR") and not err.strip()
     code, out, _ = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "dot", "--view", "serving")
     assert code == 0 and out.startswith(b"digraph two_stage_recommender")
     code, out, _ = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "md", "--mode", "autosize")
@@ -541,7 +552,7 @@ def test_export_toolbar_makes_each_file_on_click():
     values = {"peak_qps": 60000}
     report = analyse(rp, values)
     options = ex.DrawOptions()
-    magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF", "md": b"# Two-stage", "mermaid": b"flowchart",
+    magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF", "md": b"# Two-stage", "mermaid": b"%%{init",
              "dot": b"digraph", "json": b"{", "anki": b"PK"}
     for fmt, start in magic.items():
         data = export_panel._maker(rp, report, values, "provisioned", options, fmt, 192 if fmt == "png" else None)()
