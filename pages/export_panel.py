@@ -83,7 +83,7 @@ def render_export_toolbar(rp: Any, report: Any, values: Mapping[str, float], mod
                            icon=icon, help=help_text, on_click="ignore", width=width, type="tertiary")
 
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"{key}_toolbar"):
-        st.caption(":material/download: Export")
+        st.caption(":material/download: Export", width="content")
         button("PNG", "png", ":material/photo:",
                f"Bitmap at 2× ({ex.DEFAULT_DPI} dpi) with the title, scenario, headline numbers and legend: "
                "pastes alone into a note", dpi=ex.DEFAULT_DPI)
