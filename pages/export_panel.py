@@ -96,7 +96,11 @@ def render_export_toolbar(rp: Any, report: Any, values: Mapping[str, float], mod
                "Flowchart with a legend for GitHub, Obsidian, Notion")
         button("Anki", "anki", ":material/style:",
                "Anki deck of this pattern: the 7-step notes and estimation questions with the engine's answers")
-        with st.popover("More", icon=":material/more_horiz:", type="tertiary", key=f"{key}_more"):
+        more = st.popover("More", icon=":material/more_horiz:", type="tertiary", key=f"{key}_more",
+                          on_change="rerun", help="DOT, JSON, PNG at other resolutions, the study pack")
+        with more:
+            if not more.open:  # filled only when open: slider moves stay light
+                return
             for dpi in PNG_OTHER_DPI:
                 button(f"PNG {dpi} dpi" + (" (screen)" if dpi == 96 else " (print)"), "png", ":material/photo:",
                        f"Bitmap at {dpi} dpi", dpi=dpi, width="stretch")
