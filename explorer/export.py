@@ -133,6 +133,8 @@ def to_dot(rp: ResolvedPattern, report: Report | None = None, options: DrawOptio
     view_nodes(rp, options.view)
     g = build_digraph(rp, report, options)
     th = theme_colors(options.theme)
+    if th["background"] == "transparent":  # the page's dark card shows through on screen; a file has no card
+        g.attr("graph", bgcolor=th["legend_fill"])
     g.attr("graph", labelloc="t", labeljust="l",
            label=caption_label(caption(rp, report, options), th, options.colored and report is not None, report,
                                collapsed=len(view_spec(rp, options.view).components) > MAX_DETAILED_NODES))

@@ -190,3 +190,10 @@ def test_cli_exports_anki(capsysbinary, tmp_path):
     assert deck.name == "ad_click_prediction-anki.apkg"
     db = _collection(deck.read_bytes(), tmp_path)
     assert db.execute("select count(*) from notes").fetchone()[0] >= 8
+
+
+def test_dark_export_has_an_opaque_background(scenario):
+    rp, _, report = scenario
+    root = ET.fromstring(ex.render_svg(rp, report, ex.DrawOptions(theme="dark")))
+    fills = [el.attrib.get("fill") for el in root.iter(f"{SVG_NS}polygon")]
+    assert "#0d1117" in fills  # light text on its own dark background, legible pasted anywhere
