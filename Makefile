@@ -8,7 +8,7 @@ PORT   ?= 8501
 NPM    ?= $(shell command -v npm 2>/dev/null)
 MERMAID_JS := tests/mermaid/node_modules/.package-lock.json
 
-.PHONY: run test fuzz bench loadtest lint schema golden clean
+.PHONY: run test fuzz bench loadtest lint schema golden screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: $(VENV)/.dev
 # LOAD_CLIENT=ws|browser, LOAD_REPLICAS (1). One server or browser at a time on the machine (the lock).
 loadtest: $(VENV)/.dev
 	flock /tmp/browser.lock $(BIN)/python -m tests.loadtest
+
+# Every page at 1440×900 and 390×844 into screenshots/ (git-ignored), for review; lists the files written.
+# Starts its own server and Chromium, so it waits for the machine's browser lock.
+screenshots: $(VENV)/.dev
+	flock /tmp/browser.lock $(BIN)/python -m tests.screenshots
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

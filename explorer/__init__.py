@@ -9,7 +9,7 @@ The public surface, in the order data flows through it::
     True
     >>> print(report.figure("end_to_end.p99_ms").formula[:35])
     0.99-quantile of the composed distr
-    >>> explorer.to_mermaid(rp, report).splitlines()[0]
+    >>> explorer.to_mermaid(rp, report).splitlines()[1]    # line 0 is the layout directive
     'flowchart LR'
 
 Sub-packages, each importing only its own floor or lower ones (``tests/test_layers.py`` keeps it so):

@@ -10,14 +10,17 @@ Examples
 >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
 >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
 >>> filename(rp, {"peak_qps": 60000}, "svg")
-'two_stage_recommender-peak_qps-60000.svg'
->>> filename(rp, {}, "md", mode="autosize", view="serving")
-'two_stage_recommender-peak_qps-20000-autosize-serving.md'
+'two_stage_recommender-edc530.svg'
+>>> filename(rp, {"peak_qps": 60000}, "png") == filename(rp, {"peak_qps": 60000.0, "results": 25}, "png")
+True
+>>> filename(rp, {}, "png") != filename(rp, {}, "png", mode="autosize")
+True
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 import re
@@ -37,9 +40,9 @@ from explorer.errors import ExplorerError, ExportError
 from explorer.model.choice import describe
 from explorer.model.loader import builtin_paths, load_pattern
 from explorer.model.whatif import Failure
-from explorer.render import diagram
+from explorer.render.diagram import MAX_DETAILED_NODES, build_digraph, view_spec
 from explorer.render.mermaid import to_mermaid, view_ids, view_nodes, view_title
-from explorer.render.styles import DrawOptions
+from explorer.render.styles import NODE_FONT, PLAIN_FILL, STATUS_STYLES, UTIL_SCALE, DrawOptions, theme_colors
 from explorer.render.text import (
     MARKDOWN,
     batch_job_line,
@@ -49,9 +52,10 @@ from explorer.render.text import (
     totals_line,
     verdict,
 )
-from explorer.study.present import figure_text
+from explorer.study.anki import deck_bytes
+from explorer.study.present import figure_text, headline
 from explorer.study.resilience import whatif_markdown
-from explorer.units import fmt, number_text
+from explorer.units import compact, fmt, format_percent, number_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import Figure, Report
@@ -59,7 +63,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["FORMATS", "RENDER_LOCK", "render_dot", "render_svg", "render_png", "render_pdf",
            "to_dot", "to_mermaid", "study_note_markdown", "analysis_json", "study_pack", "filename", "export",
-           "view_ids", "view_nodes", "DPI_CHOICES", "DEFAULT_DPI", "DrawOptions"]
+           "scenario_hash", "Caption", "caption", "view_ids", "view_nodes", "DPI_CHOICES", "DEFAULT_DPI",
+           "DrawOptions"]
 
 
 
@@ -84,13 +89,16 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("md", "md", "text/markdown", False, "Markdown study note"),
     Format("json", "json", "application/json", False, "analysis JSON"),
     Format("pack", "zip", "application/zip", True, "study pack (zip)"),
+    Format("anki", "apkg", "application/apkg", True, "Anki deck"),
 )}
 """Export formats by name (the CLI's ``--format`` choices)."""
 
 DPI_CHOICES = (96, 150, 192, 300)
 """PNG resolutions the page offers: screen (1×), 150, retina (2×), print."""
-DEFAULT_DPI = 96
-"""One PNG pixel per CSS pixel, the size the SVG shows at 100%."""
+DEFAULT_DPI = 192
+"""Two PNG pixels per CSS pixel (2×, retina): sharp when pasted into a note. 96 dpi is the SVG's size at 100%."""
+SVG_DPI = 96
+"""The resolution at which the SVG's nominal size (its points × 96/72) is counted in CSS pixels."""
 MIN_DPI, MAX_DPI = 36, 600
 
 RENDER_LOCK = threading.Lock()
@@ -107,15 +115,173 @@ Progress = Callable[[int, int, str], None]
 # --------------------------------------------------------------------------- diagrams
 
 def to_dot(rp: ResolvedPattern, report: Report | None = None, options: DrawOptions = DrawOptions()) -> str:
-    """DOT source of the diagram as shown (byte-for-byte stable; :func:`explorer.render.diagram.to_dot`).
+    """DOT source of the exported diagram: the diagram as shown, under a caption that makes it stand alone.
+
+    The caption (:func:`caption`, drawn as the graph's label at the top) gives the pattern's title, the
+    scenario (every parameter that differs from the defaults, with its label and unit, and the mode), the
+    headline numbers and a legend of every status. Byte-for-byte stable for the same inputs.
 
     Raises
     ------
     ExportError
         For an unknown view, naming the valid ones.
+
+    Examples
+    --------
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
+    >>> from explorer.engine.analysis import analyse
+    >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
+    >>> dot = to_dot(rp, analyse(rp, {"peak_qps": 60000}))
+    >>> "Two-stage" in dot and "Peak QPS = 60,000 req/s" in dot and "INFEASIBLE" in dot
+    True
     """
     view_nodes(rp, options.view)
-    return diagram.to_dot(rp, report, options)
+    g = build_digraph(rp, report, options)
+    th = theme_colors(options.theme)
+    if th["background"] == "transparent":  # the page's dark card shows through on screen; a file has no card
+        g.attr("graph", bgcolor=th["legend_fill"])
+    g.attr("graph", labelloc="t", labeljust="l",
+           label=caption_label(caption(rp, report, options), th, options.colored and report is not None, report,
+                               collapsed=len(view_spec(rp, options.view).components) > MAX_DETAILED_NODES))
+    return g.source
+
+
+# --------------------------------------------------------------------------- caption
+
+MODE_TEXT = {"provisioned": "provisioned: replicas as in the pattern",
+             "autosize": "auto-size: the fewest replicas that meet the targets"}
+"""How a caption and a note name the mode."""
+
+
+@dataclass(frozen=True)
+class Caption:
+    """What an exported image says about itself (plain text; the label escapes it).
+
+    Attributes
+    ----------
+    title : str
+        The pattern's title.
+    about : str
+        Pattern id, mode and view in one line.
+    scenario : tuple of str
+        Every parameter that differs from the pattern's defaults (``label = value unit``); empty at the defaults.
+    headline : tuple of (label, value, note)
+        The page's headline numbers: end-to-end p99 against the target, peak QPS, nodes (CPU · GPU),
+        memory, cost per month. Empty without an analysis.
+    """
+
+    title: str
+    about: str
+    scenario: tuple[str, ...]
+    headline: tuple[tuple[str, str, str], ...]
+
+
+def _value_text(value: float, unit: str) -> str:
+    shown = fmt(value) if abs(value) < 1e6 else compact(value)
+    return f"{shown} {unit}" if unit else shown
+
+
+def changed_parameters(rp: ResolvedPattern, values: Mapping[str, float]) -> list[str]:
+    """``label = value unit`` for every parameter whose value differs from the pattern's default, in file order.
+
+    Examples
+    --------
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
+    >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
+    >>> changed_parameters(rp, {**rp.defaults(), "peak_qps": 60000, "num_items": 2e9})
+    ['Peak QPS = 60,000 req/s', 'Items in the catalog = 2B items']
+    """
+    return [f"{q.label} = {_value_text(values[q.name], q.unit)}" for q in rp.pattern.parameters
+            if q.name in values and values[q.name] != q.default]
+
+
+def caption(rp: ResolvedPattern, report: Report | None, options: DrawOptions = DrawOptions()) -> Caption:
+    """The caption of an exported diagram: title, pattern/mode/view, changed parameters, headline numbers."""
+    p = rp.pattern
+    about = [f"Pattern {p.id}"]
+    if report is not None:
+        about.append(f"mode: {MODE_TEXT.get(report.mode, report.mode)}")
+    about.append(f"view: {view_title(rp, options.view)}")
+    if report is None:
+        return Caption(p.title, " · ".join(about), (), ())
+    heads = tuple((m.label, m.value, m.delta or "") for m in headline(report))
+    return Caption(p.title, " · ".join(about), tuple(changed_parameters(rp, report.values)), heads)
+
+
+def _h(text: object) -> str:
+    return html.escape(" ".join(str(text).split()), quote=True)
+
+
+def _chunks(items: tuple[str, ...] | list[str], size: int) -> list[list[str]]:
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def legend_rows(th: dict[str, str], colored: bool, report: Report | None) -> list[list[tuple[str, str, str]]]:
+    """The legend as rows of cells ``(text, fill, border)`` (fill "" for plain text): the utilisation scale,
+    every status the engine reports (infeasible included), the marks and the line styles."""
+    rows: list[list[tuple[str, str, str]]] = []
+    if colored and report is not None:
+        rows.append([("Utilisation ρ:", "", "")] + [(text, fill, th["node_border"]) for _, fill, text in UTIL_SCALE])
+        statuses: list[tuple[str, str, str]] = [("Status:", "", "")]
+        for style in STATUS_STYLES.values():
+            fill = style.fill or (UTIL_SCALE[3][1] if style.status == "hot" else PLAIN_FILL)
+            statuses.append((style.label, fill, style.border_color(th)))
+        rows.append(statuses)
+        target = format_percent(report.target_utilization)
+        rows.append([(f"HOT: ρ above the {target} target · SATURATED: ρ ≥ 100%, no finite latency · INFEASIBLE: "
+                      "no replica count meets the stage's latency budget · ⚠ #1: top bottleneck · "
+                      "blue outline: selected", "", "")])
+    styles = "──── sync call · ─ ─ ─ async event · · · · · batch"
+    if report is not None:
+        styles += " · edge text: calls/s × items per call"
+        if colored and report.end_to_end is not None:
+            styles += " · bold arrows: critical path"
+    rows.append([(styles, "", "")])
+    return rows
+
+
+def caption_label(cap: Caption, th: dict[str, str], colored: bool, report: Report | None, *,
+                  collapsed: bool = False) -> str:
+    """The caption and the legend as one HTML-like Graphviz label (all text escaped)."""
+    font, muted = th["font"], th["muted"]
+
+    def text_row(text: str, size: int = 10, bold: bool = False, color: str = font) -> str:
+        body = f"<B>{_h(text)}</B>" if bold else _h(text)
+        return f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="{size}" COLOR="{color}">{body}</FONT></TD></TR>'
+
+    def table(cells: list[str]) -> str:
+        return ('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="3"><TR>'
+                + "".join(cells) + "</TR></TABLE></TD></TR>")
+
+    rows = [text_row(cap.title, 16, bold=True), text_row(cap.about, 10, color=muted)]
+    if report is not None:
+        if cap.scenario:
+            for i, chunk in enumerate(_chunks(cap.scenario, 3)):
+                rows.append(text_row(("Scenario: " if i == 0 else "") + " · ".join(chunk)))
+        else:
+            rows.append(text_row("Scenario: every parameter at the pattern's default"))
+    if cap.headline:
+        cells = []
+        for label, value, note in cap.headline:
+            extra = f'<BR/><FONT POINT-SIZE="9" COLOR="{muted}">{_h(note)}</FONT>' if note else ""
+            cells.append(f'<TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="{th["cluster_fill"]}" BORDER="1" '
+                         f'COLOR="{th["cluster_border"]}"><FONT POINT-SIZE="9" COLOR="{muted}">{_h(label)}</FONT>'
+                         f'<BR/><FONT POINT-SIZE="13" COLOR="{font}"><B>{_h(value)}</B></FONT>{extra}</TD>')
+        rows.append(table(cells))
+    for legend in legend_rows(th, colored, report):
+        cells = []
+        for text, fill, border in legend:
+            if fill:
+                cells.append(f'<TD BGCOLOR="{fill}" BORDER="1" COLOR="{border}"><FONT POINT-SIZE="9" '
+                             f'COLOR="{NODE_FONT}">{_h(text)}</FONT></TD>')
+            else:
+                cells.append(f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="{font}">{_h(text)}</FONT></TD>')
+        rows.append(table(cells))
+    if collapsed:
+        rows.append(text_row(f"More than {MAX_DETAILED_NODES} components: each box is every component of one "
+                             "category in one tier (worst status shown); arrows sum the connections between them",
+                             9, color=muted))
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="2">' + "".join(rows) + "</TABLE>>")
 
 
 def render_dot(dot: str, fmt: str, dpi: float | None = None) -> bytes:
@@ -522,33 +688,38 @@ def _headlines(r: Report) -> list[str]:
 
 # --------------------------------------------------------------------------- file names
 
+def scenario_hash(rp: ResolvedPattern, values: Mapping[str, float] | None, *, mode: str = "provisioned",
+                  view: str = "overview", length: int = 6) -> str:
+    """A short hash of a scenario: the pattern id, every parameter's value (defaults filled in), the model
+    choices, the mode and the view. Deterministic across runs and machines; the same scenario given two ways hashes the same.
+
+    Examples
+    --------
+    >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
+    >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
+    >>> scenario_hash(rp, {}) == scenario_hash(rp, rp.defaults()), len(scenario_hash(rp, {}))
+    (True, 6)
+    """
+    vals = {**rp.defaults(), **dict(values or {})}
+    models = [f"model.{cid}={fid}" for cid, fid in rp.models]  # a model choice is part of the scenario
+    text = "\n".join([rp.id, mode, view] + [f"{k}={number_text(float(vals[k]))}" for k in sorted(vals)] + models)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
 def filename(rp: ResolvedPattern, values: Mapping[str, float] | None, fmt: str, *,
              mode: str = "provisioned", view: str = "overview") -> str:
-    """A file name that says what is in the file: pattern, traffic, changed parameters, mode, view.
-
-    The traffic parameter is always named; other parameters only when they
-    differ from the pattern's defaults. Only ``[A-Za-z0-9._-]``; at most 150 characters.
+    """``<pattern>-<scenario hash>.<ext>``: two scenarios (values, mode or view) never share a name, and one
+    scenario always gets the same name (:func:`scenario_hash`). The Anki deck does not depend on the
+    scenario (``<pattern>-anki.apkg``); the study pack ends ``-study-pack.zip``. Only ``[A-Za-z0-9._-]``.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
-    defaults = rp.defaults()
-    vals = {**defaults, **dict(values or {})}
-    parts = [rp.id]
-    for q in rp.pattern.parameters:
-        v = vals.get(q.name, q.default)
-        if q.role == "traffic" or v != q.default:
-            parts.append(f"{q.name}-{number_text(v)}")
-    parts += [f"{cid}-{fid}" for cid, fid in rp.models]
-    if mode != "provisioned":
-        parts.append(mode)
-    if view != "overview":
-        parts.append(view)
+    pid = re.sub(r"[^A-Za-z0-9._-]+", "_", rp.id).strip("._-")[:100] or "export"
+    if fmt == "anki":
+        return f"{pid}-anki.{FORMATS[fmt].ext}"
+    stem = f"{pid}-{scenario_hash(rp, values, mode=mode, view=view)}"
     if fmt == "pack":
-        parts.append("study-pack")
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("._-") or "export"
-    if len(stem) > 140:
-        digest = hashlib.sha1(stem.encode()).hexdigest()[:8]
-        stem = stem[:131] + "-" + digest
+        stem += "-study-pack"
     return f"{stem}.{FORMATS[fmt].ext}"
 
 
@@ -557,7 +728,7 @@ def filename(rp: ResolvedPattern, values: Mapping[str, float] | None, fmt: str, 
 def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode: str = "provisioned",
            fmt: str = "svg", options: DrawOptions = DrawOptions(), *, dpi: float = DEFAULT_DPI,
            report: Report | None = None, progress: Progress | None = None,
-           failures: Sequence[Failure] = ()) -> bytes:
+           failures: Sequence[Failure] = (), image: str | None = None) -> bytes:
     """Any format as bytes (text formats UTF-8): what the CLI writes and the page downloads.
 
     Parameters
@@ -574,6 +745,9 @@ def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode:
         ``progress(done, total, label)`` while a study pack is built.
     failures : sequence of Failure
         What-if failures the study note reports on (``md`` only).
+    image : str, optional
+        For ``md``: a relative link to the diagram's image file, shown above the Mermaid block
+        (the CLI writes the SVG beside the note when exporting into a folder).
 
     Raises
     ------
@@ -589,6 +763,8 @@ def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode:
         _check_dpi(dpi)
     if fmt == "pack":
         return study_pack(rp, values, mode, options, progress=progress)
+    if fmt == "anki":
+        return deck_bytes(rp)
     if report is None:
         report = analyse(rp, values, mode)
     if fmt == "svg":
@@ -603,7 +779,7 @@ def export(rp: ResolvedPattern, values: Mapping[str, float] | None = None, mode:
         return to_mermaid(rp, report, options).encode("utf-8")
     if fmt == "md":
         w = what_if(rp, values, mode, failures, baseline=report) if failures else None
-        return study_note_markdown(rp, report, options, what_if=w).encode("utf-8")
+        return study_note_markdown(rp, report, options, what_if=w, image=image).encode("utf-8")
     return analysis_json(report).encode("utf-8")
 
 

@@ -1,9 +1,11 @@
-"""``python -m explorer export PATTERN --format svg|png|pdf|dot|mermaid|md|json|pack``.
+"""``python -m explorer export PATTERN --format svg|png|pdf|dot|mermaid|md|json|pack|anki``.
 
 Text formats go to stdout when no ``-o`` is given; binary formats (PNG, PDF,
-the pack) need ``-o`` unless stdout is a pipe or a file. ``-o`` may name a file
-(replaced: the user named it) or a directory (the file gets its descriptive
-name there, and an existing file is never replaced without ``--force``).
+the pack, the Anki deck) need ``-o`` unless stdout is a pipe or a file. ``-o`` may
+name a file (replaced: the user named it) or a directory (the file gets its
+descriptive name there, ``<pattern>-<scenario hash>.<ext>``, and an existing file
+is never replaced without ``--force``). A Markdown note exported into a directory
+gets its diagram beside it as an SVG, linked from the note.
 Bad arguments: one line on stderr, exit 2. A render failure: one line, exit 1.
 """
 
@@ -31,12 +33,13 @@ class ExportUsageError(ExplorerError):
 
 def add_parser(sub) -> None:
     """Add the ``export`` subcommand to the CLI's subparsers."""
-    p = sub.add_parser("export", help="export a diagram, a Markdown study note, JSON or a study pack",
+    p = sub.add_parser("export", help="export a diagram, a Markdown study note, JSON, a study pack or an Anki deck",
                        description="Export a pattern at a scenario for study notes. Text formats print to stdout "
                                    "without -o; binary formats need -o (or a pipe).")
     p.add_argument("pattern", help="built-in id or path to a YAML file")
     p.add_argument("--format", "-f", required=True, choices=list(FORMATS), dest="format",
-                   help="svg, png, pdf, dot, mermaid, md (study note), json (analysis) or pack (zip of all patterns)")
+                   help="svg, png, pdf, dot, mermaid, md (study note), json (analysis), pack (zip of all patterns) "
+                        "or anki (deck of the 7-step notes and estimation questions)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a parameter value (repeatable)")
     p.add_argument("--model", action="append", default=[], metavar="COMPONENT=FAMILY",
                    help="a model family for a component that offers a choice (repeatable)")
@@ -97,10 +100,16 @@ def run(args) -> int:
             if done == total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
+    options = DrawOptions(view=args.view, selected=args.select, theme=args.theme, colored=not args.no_color)
+    image = None
+    if target is not None and args.format == "md" and _into_directory(args):
+        image = target.parent / filename(rp, values, "svg", mode=args.mode, view=args.view)
+        if image.exists() and not args.force:
+            raise ExportUsageError(f"{image} exists; add --force to replace it")
     try:
-        options = DrawOptions(view=args.view, selected=args.select, theme=args.theme, colored=not args.no_color)
         data = export(rp, values, args.mode, args.format, options, dpi=args.dpi or DEFAULT_DPI, progress=progress,
-                      failures=failures)
+                      failures=failures, image=image.name if image is not None else None)
+        picture = export(rp, values, args.mode, "svg", options) if image is not None else None
     except ExportError as exc:
         print(f"python -m explorer: error: {exc}", file=sys.stderr)
         return 1
@@ -109,16 +118,24 @@ def run(args) -> int:
         out.write(data)
         out.flush()
         return 0
+    if image is not None and picture is not None:
+        _write(image, picture)
+        print(f"wrote {image} ({_size(len(picture))})", file=sys.stderr)
     _write(target, data)
     print(f"wrote {target} ({_size(len(data))})", file=sys.stderr)
     return 0
+
+
+def _into_directory(args) -> bool:
+    """``-o`` names a directory: the file gets its descriptive name there."""
+    return Path(args.output).expanduser().is_dir() or args.output.endswith(("/", os.sep))
 
 
 def _target(args, rp, values, fmt) -> Path | None:
     if args.output is None or args.output == "-":
         return None
     out = Path(args.output).expanduser()
-    if out.is_dir() or args.output.endswith(("/", os.sep)):
+    if _into_directory(args):
         if not out.is_dir():
             raise ExportUsageError(f"-o {args.output}: no such directory")
         target = out / filename(rp, values, args.format, mode=args.mode, view=args.view)

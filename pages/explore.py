@@ -16,7 +16,7 @@ from explorer.render.styles import DrawOptions
 from explorer.study import present
 from pages import model_panel, ui
 from pages.diagram_widget import diagram_widget, selection_details
-from pages.export_panel import render_export_panel
+from pages.export_panel import render_export_toolbar
 from pages.whatif_panel import render_availability_headline, render_whatif_panel, whatif_query
 
 NS = "explore"
@@ -284,6 +284,7 @@ def _body(pattern_id: str) -> None:
     diagram_widget(rp, report, ui.dot(rp, values, mode, options), key=prefix + "diagram", view=view,
                    select_key=prefix + "selected")
     selection_details(report, selected, prefix + "selected")
+    render_export_toolbar(rp, report, values, mode, options, key=f"{NS}:export")
     _scenario(rp, scenario)
     with head:
         _metrics(report, prefix)
@@ -309,11 +310,6 @@ def _body(pattern_id: str) -> None:
         if charts_box.open:  # drawn only when open (it stays open): a closed one keeps slider moves light
             _charts(rp, report, values, mode)
 
-    exp = st.expander("Export: SVG, PNG, PDF, DOT, Mermaid, Markdown study note", key=f"{NS}:export",
-                      on_change="rerun", icon=":material/download:")
-    with exp:
-        if exp.open:  # rendered only when open: slider moves stay light
-            render_export_panel(rp, report, values, mode, options, key=f"{NS}:export")
 
     state = present.PageState(pattern_id, values, mode, view, st.session_state.get(prefix + "selected"),
                               models=model_panel.current(rp, prefix))

@@ -1,13 +1,17 @@
-"""Export panel of the Explore page: one download button per format, and the study pack.
+"""The export toolbar of the Explore page: a row of download buttons right under the diagram.
 
-Not a page of its own: the Explore page calls :func:`render_export_panel`
-where the exports belong. No arithmetic here; :mod:`explorer.export` makes
-every file. A render failure becomes ``st.error`` and the other buttons keep working.
+Not a page of its own: the Explore page calls :func:`render_export_toolbar` once, beside the diagram.
+No arithmetic here; :mod:`explorer.export` makes every file. Every file is made when its button is
+clicked (Streamlit's deferred downloads), so moving a slider costs only the file names; a failure
+while making a file is reported by the download itself, and the other buttons keep working.
+
+The row: PNG (2×), SVG, PDF, Markdown note, Mermaid, Anki deck; "More" holds DOT, JSON, PNG at
+other resolutions and the study pack (built on request, with progress).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -15,6 +19,9 @@ import streamlit as st
 from explorer import export as ex
 from explorer.errors import ExplorerError
 from explorer.render.styles import DrawOptions
+
+PNG_OTHER_DPI = (96, 300)
+"""PNG resolutions under "More" (the row's PNG is :data:`explorer.export.DEFAULT_DPI`)."""
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -30,9 +37,21 @@ def _failure(what: str, exc: BaseException) -> None:
         st.error(f"Could not export {what}: {type(exc).__name__}: {exc}")
 
 
-def render_export_panel(rp: Any, report: Any, values: Mapping[str, float], mode: str,
-                        options: DrawOptions = DrawOptions(), *, key: str = "export") -> None:
-    """Download buttons for the pattern, scenario and view on screen.
+def _maker(rp: Any, report: Any, values: dict, mode: str, options: DrawOptions, fmt: str,
+           dpi: float | None = None) -> Callable[[], bytes]:
+    """Make a file on click: diagrams through the cached renderer, the rest through :func:`explorer.export.export`."""
+    def make() -> bytes:
+        if fmt in ("svg", "png", "pdf"):
+            return _render(ex.to_dot(rp, report, options), fmt, dpi if fmt == "png" else None)
+        if fmt == "anki":
+            return ex.export(rp, fmt="anki")
+        return ex.export(rp, values, mode, fmt, options, report=report)
+    return make
+
+
+def render_export_toolbar(rp: Any, report: Any, values: Mapping[str, float], mode: str,
+                          options: DrawOptions = DrawOptions(), *, key: str = "export") -> None:
+    """Download buttons for the pattern, scenario and view on screen, in one row.
 
     Parameters
     ----------
@@ -46,85 +65,56 @@ def render_export_panel(rp: Any, report: Any, values: Mapping[str, float], mode:
     options : DrawOptions
         As passed to the diagram (view, selection, theme, colours), so exports look like the screen.
     key : str
-        Prefix of the widget keys (change it to draw two panels on one page).
+        Prefix of the widget keys (change it to draw two toolbars on one page).
     """
     values = dict(values or {})
-    view = options.view
+    try:
+        ex.view_nodes(rp, options.view)
+    except ExplorerError as exc:
+        _failure("the diagram", exc)
+        return
 
     def name(fmt: str) -> str:
-        return ex.filename(rp, values, fmt, mode=mode, view=view)
+        return ex.filename(rp, values, fmt, mode=mode, view=options.view)
 
-    dot = svg = None
-    try:
-        dot = ex.to_dot(rp, report, options)
-        svg = _render(dot, "svg", None)
-    except Exception as exc:  # noqa: BLE001 - shown, not raised
-        _failure("the diagram", exc)
+    def button(label: str, fmt: str, icon: str, help_text: str, dpi: float | None = None, width="content") -> None:
+        st.download_button(label, data=_maker(rp, report, values, mode, options, fmt, dpi), file_name=name(fmt),
+                           mime=ex.FORMATS[fmt].mime, key=f"{key}_{fmt}{'' if dpi is None else int(dpi)}",
+                           icon=icon, help=help_text, on_click="ignore", width=width, type="tertiary")
 
-    texts: dict[str, str | None] = {}
-    for fmt, make in (
-        ("mermaid", lambda: ex.to_mermaid(rp, report, options)),
-        ("md", lambda: ex.study_note_markdown(rp, report, options)),
-        ("json", lambda: ex.analysis_json(report)),
-    ):
-        try:
-            texts[fmt] = make()
-        except Exception as exc:  # noqa: BLE001
-            texts[fmt] = None
-            _failure(ex.FORMATS[fmt].title, exc)
-
-    st.caption("Exports show this pattern, scenario and view, coloured as on screen.")
-    row1 = st.columns(4)
-    with row1[0]:
-        st.download_button("SVG", data=svg or b"", file_name=name("svg"), mime=ex.FORMATS["svg"].mime,
-                           key=f"{key}_svg", disabled=svg is None, icon=":material/image:",
-                           help="Vector diagram for notes, slides and the web", on_click="ignore",
-                           width="stretch")
-    with row1[1]:
-        st.download_button("PDF", data=_deferred(dot, "pdf", None), file_name=name("pdf"),
-                           mime=ex.FORMATS["pdf"].mime, key=f"{key}_pdf", disabled=svg is None,
-                           icon=":material/picture_as_pdf:", help="Vector diagram for print", on_click="ignore",
-                           width="stretch")
-    with row1[2]:
-        st.download_button("DOT", data=dot or "", file_name=name("dot"), mime=ex.FORMATS["dot"].mime,
-                           key=f"{key}_dot", disabled=dot is None, icon=":material/code:",
-                           help="Graphviz source of the diagram", on_click="ignore", width="stretch")
-    row2 = st.columns(4)
-    for col, fmt, label, icon, help_text in (
-        (row1[3], "mermaid", "Mermaid", ":material/account_tree:", "Flowchart for GitHub, Obsidian, Notion"),
-        (row2[0], "md", "Markdown note", ":material/description:",
-         "Study note: diagram, scenario, capacity table, bottlenecks, traces, the 7 steps"),
-        (row2[1], "json", "JSON", ":material/data_object:", "The whole analysis (as `estimate --json`)"),
-    ):
-        with col:
-            st.download_button(label, data=texts[fmt] or "", file_name=name(fmt), mime=ex.FORMATS[fmt].mime,
-                               key=f"{key}_{fmt}", disabled=texts[fmt] is None, icon=icon, help=help_text,
-                               on_click="ignore", width="stretch")
-    with row2[3]:
-        dpi = st.selectbox("PNG resolution", ex.DPI_CHOICES, index=ex.DPI_CHOICES.index(ex.DEFAULT_DPI),
-                           format_func=_dpi_label, key=f"{key}_dpi", label_visibility="collapsed",
-                           help="PNG resolution")
-    with row2[2]:
-        st.download_button(f"PNG ({dpi} dpi)", data=_deferred(dot, "png", dpi), file_name=name("png"),
-                           mime=ex.FORMATS["png"].mime, key=f"{key}_png", disabled=svg is None,
-                           icon=":material/photo:", help="Bitmap diagram at the resolution picked beside it",
-                           on_click="ignore", width="stretch")
-    _pack(rp, values, mode, options, key, name("pack"))
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"{key}_toolbar"):
+        st.caption(":material/download: Export", width="content")
+        button("PNG", "png", ":material/photo:",
+               f"Bitmap at 2× ({ex.DEFAULT_DPI} dpi) with the title, scenario, headline numbers and legend: "
+               "pastes alone into a note", dpi=ex.DEFAULT_DPI)
+        button("SVG", "svg", ":material/image:", "Vector diagram with its caption and legend, for notes and slides")
+        button("PDF", "pdf", ":material/picture_as_pdf:", "Vector diagram with its caption and legend, for print")
+        button("Markdown", "md", ":material/description:",
+               "Study note: the Mermaid diagram, scenario, headline numbers, capacity table, bottlenecks, traces, "
+               "the 7 steps")
+        button("Mermaid", "mermaid", ":material/account_tree:",
+               "Flowchart with a legend for GitHub, Obsidian, Notion")
+        button("Anki", "anki", ":material/style:",
+               "Anki deck of this pattern: the 7-step notes and estimation questions with the engine's answers")
+        more = st.popover("More", icon=":material/more_horiz:", type="tertiary", key=f"{key}_more",
+                          on_change="rerun", help="DOT, JSON, PNG at other resolutions, the study pack")
+        with more:
+            if not more.open:  # filled only when open: slider moves stay light
+                return
+            for dpi in PNG_OTHER_DPI:
+                button(f"PNG {dpi} dpi" + (" (screen)" if dpi == 96 else " (print)"), "png", ":material/photo:",
+                       f"Bitmap at {dpi} dpi", dpi=dpi, width="stretch")
+            button("DOT (Graphviz source)", "dot", ":material/code:", "Graphviz source of the exported diagram",
+                   width="stretch")
+            button("JSON (the analysis)", "json", ":material/data_object:",
+                   "The whole analysis (as `estimate --json`)", width="stretch")
+            _pack(rp, values, mode, options, key, name("pack"))
+            st.caption(f"Files are named `{name('svg').rsplit('.', 1)[0]}.*`: the pattern and a hash of "
+                       "this scenario (values, mode, view).")
 
 
-def _dpi_label(dpi: int) -> str:
-    return {96: "96 dpi (screen)", 192: "192 dpi (retina 2×)", 300: "300 dpi (print)"}.get(dpi, f"{dpi} dpi")
-
-
-def _deferred(dot: str | None, fmt: str, dpi: float | None):
-    """Render on click (PNG and PDF cost more than SVG; most reruns never download them)."""
-    if dot is None:
-        return b""
-
-    def make() -> bytes:
-        return _render(dot, fmt, dpi)
-
-    return make
+render_export_panel = render_export_toolbar
+"""The former name (the toolbar replaced the panel at the bottom of the page)."""
 
 
 def _pack(rp, values: dict, mode: str, options: DrawOptions, key: str, file_name: str) -> None:
@@ -134,7 +124,7 @@ def _pack(rp, values: dict, mode: str, options: DrawOptions, key: str, file_name
     slot = st.empty()  # the build button, then the progress bar, then the download button
     held = st.session_state.get(state_key)
     if held is None or held[0] != signature:
-        if not slot.button("Build study pack", key=f"{key}_pack_build", icon=":material/folder_zip:",
+        if not slot.button("Build study pack", key=f"{key}_pack_build", icon=":material/folder_zip:", width="stretch",
                            help="Every pattern at its defaults, this one at this scenario: a note, an SVG and a "
                                 "Mermaid file each, with an index"):
             return
@@ -152,5 +142,5 @@ def _pack(rp, values: dict, mode: str, options: DrawOptions, key: str, file_name
         held = (signature, data)
         st.session_state[state_key] = held
     slot.download_button("Study pack (zip)", data=held[1], file_name=file_name, mime=ex.FORMATS["pack"].mime,
-                         key=f"{key}_pack", icon=":material/folder_zip:", on_click="ignore",
+                         key=f"{key}_pack", icon=":material/folder_zip:", on_click="ignore", width="stretch",
                          help="A note, an SVG and a Mermaid file per pattern, with an index")

@@ -21,7 +21,9 @@ from explorer.cli import main
 from explorer.engine.analysis import analyse
 from explorer.errors import ExportError
 from explorer.model.loader import load_pattern, load_pattern_text
+from explorer.render.mermaid import INIT as MERMAID_INIT
 from explorer.render.mermaid import MERMAID_KEYWORDS, mermaid_id, mermaid_text, view_nodes
+from explorer.render.styles import STATUS_STYLES
 from tests import patterns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,9 +114,15 @@ def test_mermaid_structure(path, analysed):
     rp, report = analysed(path)
     text = ex.to_mermaid(rp, report)
     lines = text.splitlines()
-    assert lines[0] == "flowchart LR"
-    nodes = [m.group(1) for m in map(MERMAID_NODE.match, lines) if m]
-    assert len(nodes) == len(set(nodes)) == len(view_nodes(rp, "overview"))
+    assert lines[0] == MERMAID_INIT and lines[1] == "flowchart LR"
+    all_nodes = [m.group(1) for m in map(MERMAID_NODE.match, lines) if m]
+    assert len(all_nodes) == len(set(all_nodes))
+    legend = [m.group(2) for m in map(MERMAID_NODE.match, lines) if m and m.group(1).startswith("legend_")]
+    nodes = [n for n in all_nodes if not n.startswith("legend_")]
+    assert len(nodes) == len(view_nodes(rp, "overview"))
+    for style in STATUS_STYLES.values():  # the legend names every status
+        assert mermaid_text(style.label) in legend, style.status
+    assert '  subgraph legend["Legend"]' in lines
     for node_id in nodes:
         assert node_id.lower() not in MERMAID_KEYWORDS and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", node_id)
     edges = [m for m in map(MERMAID_EDGE.match, lines) if m]
@@ -241,9 +249,12 @@ def test_mermaid_labels_cannot_carry_a_directive_or_a_comment(tmp_path):
     rp = load_pattern_text(text.replace("label: Recommendation API", f'label: "{directive}"', 1)
                            .replace("label: User features", 'label: "%% a comment"', 1))
     mmd = ex.to_mermaid(rp, analyse(rp))
-    assert "%%" not in mmd and "init:" in mmd  # the words stay, as text
+    first, rest = mmd.split("\n", 1)
+    assert first == MERMAID_INIT  # the one directive is ours
+    assert "%%" not in rest and "init:" in rest  # the label's words stay, as text
     md = ex.study_note_markdown(rp, analyse(rp))
-    assert "%%" not in md.split("```mermaid", 1)[1].split("```", 1)[0]
+    block = md.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block.startswith(MERMAID_INIT + "\n") and "%%" not in block.split("\n", 1)[1]
 
 
 def test_mermaid_text_and_ids():
@@ -312,16 +323,33 @@ def test_renders_from_many_threads_are_serialised(analysed):
 
 def test_filename(analysed):
     rp, _ = analysed(ROOT / "architectures" / "two_stage_recommender.yaml")
-    assert ex.filename(rp, {}, "svg") == "two_stage_recommender-peak_qps-20000.svg"
-    assert ex.filename(rp, {"peak_qps": 60000, "candidates": 800}, "png") == \
-        "two_stage_recommender-peak_qps-60000-candidates-800.png"
-    assert ex.filename(rp, {"target_utilization": 0.75}, "mermaid", mode="autosize", view="serving") == \
-        "two_stage_recommender-peak_qps-20000-target_utilization-0.75-autosize-serving.mmd"
+    name = ex.filename(rp, {}, "svg")
+    assert re.fullmatch(r"two_stage_recommender-[0-9a-f]{6}\.svg", name)
+    assert ex.filename(rp, {}, "svg") == name == ex.filename(rp, rp.defaults(), "svg")  # stable for one scenario
+    assert ex.filename(rp, {"peak_qps": 60000}, "png") == ex.filename(rp, {"peak_qps": 60000.0}, "png")
+    others = [ex.filename(rp, {"peak_qps": 60000}, "svg"), ex.filename(rp, {"peak_qps": 60001}, "svg"),
+              ex.filename(rp, {"candidates": 800}, "svg"), ex.filename(rp, {}, "svg", mode="autosize"),
+              ex.filename(rp, {}, "svg", view="serving")]
+    assert len({name, *others}) == 6  # two scenarios never share a name
+    assert ex.filename(rp, {"peak_qps": 60000}, "png").rsplit(".", 1)[0] == \
+        ex.filename(rp, {"peak_qps": 60000}, "md").rsplit(".", 1)[0]  # a scenario's files share a stem
     assert ex.filename(rp, {}, "pack").endswith("-study-pack.zip")
+    assert ex.filename(rp, {"peak_qps": 60000}, "anki") == "two_stage_recommender-anki.apkg"
     for fmt in ex.FORMATS:
         assert re.fullmatch(r"[A-Za-z0-9._-]+", ex.filename(rp, {"num_items": 1.5e9}, fmt))
     with pytest.raises(ExportError):
         ex.filename(rp, {}, "gif")
+
+
+def test_scenario_hash_is_the_same_in_another_process():
+    import subprocess
+    import sys
+    code = ("from explorer.model.library import load; from explorer.export import scenario_hash; "
+            "print(scenario_hash(load('two_stage_recommender'), {'peak_qps': 60000}, mode='autosize'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
+                         env={**os.environ, "PYTHONHASHSEED": "123"})
+    rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
+    assert out.stdout.strip() == ex.scenario_hash(rp, {"peak_qps": 60000}, mode="autosize")
 
 
 @pytest.fixture(scope="module")
@@ -390,7 +418,7 @@ def run_cli(capsysbinary, *argv):
 def test_cli_text_formats_go_to_stdout(capsysbinary):
     code, out, err = run_cli(capsysbinary, "export", "two_stage_recommender", "--format", "mermaid",
                              "--set", "peak_qps=60k")
-    assert code == 0 and out.startswith(b"flowchart LR") and not err.strip()
+    assert code == 0 and out.startswith(MERMAID_INIT.encode() + b"\nflowchart LR") and not err.strip()
     code, out, _ = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "dot", "--view", "serving")
     assert code == 0 and out.startswith(b"digraph two_stage_recommender")
     code, out, _ = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "md", "--mode", "autosize")
@@ -423,7 +451,8 @@ def test_cli_writes_named_files_and_never_overwrites_silently(capsysbinary, tmp_
     code, _, err = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "svg", "-o", str(named))
     assert code == 0 and named.read_bytes().startswith(b"<?xml") and "wrote" in err  # the user named it
     code, _, err = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "pdf", "-o", str(tmp_path))
-    expected = tmp_path / "two_stage_recommender-peak_qps-20000.pdf"
+    rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
+    expected = tmp_path / ex.filename(rp, {}, "pdf")
     assert code == 0 and expected.read_bytes().startswith(b"%PDF-")
     expected.write_bytes(b"mine")
     code, _, err = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "pdf", "-o", str(tmp_path))
@@ -437,7 +466,7 @@ def test_cli_pack(capsysbinary, tmp_path):
     code, _, _ = run_cli(capsysbinary, "export", "two_stage_recommender", "-f", "pack", "-o", str(tmp_path))
     assert code == 0
     (pack,) = tmp_path.iterdir()
-    assert pack.name == "two_stage_recommender-peak_qps-20000-study-pack.zip"
+    assert re.fullmatch(r"two_stage_recommender-[0-9a-f]{6}-study-pack\.zip", pack.name)
     assert zipfile.ZipFile(pack).testzip() is None
 
 
@@ -490,7 +519,7 @@ def _panel_script(pattern: str, values: dict, view: str, break_render: bool) -> 
         ex.render_dot = broken
         export_panel._render.clear()
     try:
-        export_panel.render_export_panel(rp, report, values, "provisioned", ex.DrawOptions(view=view))
+        export_panel.render_export_toolbar(rp, report, values, "provisioned", ex.DrawOptions(view=view))
     finally:
         ex.render_dot = original
         if break_render:
@@ -504,34 +533,60 @@ def _app(pattern: Path, values: dict, view: str = "overview", break_render: bool
                                  default_timeout=60)
 
 
-def test_export_panel_in_a_page():
+def test_export_toolbar_in_a_page():
     at = _app(ROOT / "architectures" / "two_stage_recommender.yaml", {"peak_qps": 60000}).run()
     assert not at.exception and not at.error
     labels = [b.label for b in at.download_button]
-    assert labels[:1] == ["SVG"] and "Markdown note" in labels and "Mermaid" in labels and "JSON" in labels
-    assert any(label.startswith("PNG (") for label in labels) and "PDF" in labels and "DOT" in labels
+    assert labels == ["PNG", "SVG", "PDF", "Markdown", "Mermaid", "Anki"]  # the row, in this order; "More" is closed
+    at.session_state["export_more"] = True  # open "More" (what a click on it does)
+    at.run()
+    labels = [b.label for b in at.download_button]
+    assert {"PNG 96 dpi (screen)", "PNG 300 dpi (print)", "DOT (Graphviz source)", "JSON (the analysis)"} <= set(labels)
     assert all(not b.proto.disabled for b in at.download_button)
-    assert at.selectbox(key="export_dpi").value == ex.DEFAULT_DPI
-    at.selectbox(key="export_dpi").select(300).run()
-    assert any(b.label == "PNG (300 dpi)" for b in at.download_button)
     at.button(key="export_pack_build").click().run()
     assert not at.exception and not at.error
     assert any(b.label == "Study pack (zip)" for b in at.download_button)
     assert at.markdown[-1].value == "after the panel"
 
 
-def test_export_panel_turns_a_render_failure_into_an_error():
-    at = _app(HOSTILE, {}, break_render=True).run()
-    assert not at.exception
-    assert len(at.error) == 1 and "layout error (test)" in at.error[0].value
-    svg = next(b for b in at.download_button if b.label == "SVG")
-    assert svg.proto.disabled
-    md = next(b for b in at.download_button if b.label == "Markdown note")
-    assert not md.proto.disabled
-    assert at.markdown[-1].value == "after the panel"
+def test_export_toolbar_makes_each_file_on_click():
+    from pages import export_panel
+    rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
+    values = {"peak_qps": 60000}
+    report = analyse(rp, values)
+    options = ex.DrawOptions()
+    magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF", "md": b"# Two-stage", "mermaid": b"%%{init",
+             "dot": b"digraph", "json": b"{", "anki": b"PK"}
+    for fmt, start in magic.items():
+        data = export_panel._maker(rp, report, values, "provisioned", options, fmt, 192 if fmt == "png" else None)()
+        assert data.startswith(start), fmt
+    png = export_panel._maker(rp, report, values, "provisioned", options, "png", 192)()
+    assert png == ex.export(rp, values, "provisioned", "png", options, report=report)  # what the CLI writes
 
 
-def test_export_panel_unknown_view_is_an_error_not_a_crash():
+def test_export_toolbar_render_failure_surfaces_in_the_download_only():
+    from pages import export_panel
+    rp = load_pattern(ROOT / "architectures" / "two_stage_recommender.yaml")
+    at = _app(ROOT / "architectures" / "two_stage_recommender.yaml", {}, break_render=True).run()
+    assert not at.exception and not at.error  # nothing is rendered until a button is clicked
+    original = ex.render_dot
+
+    def broken(*args, **kwargs):
+        raise ExportError("Graphviz raised a layout error (test)")
+
+    ex.render_dot = broken
+    export_panel._render.clear()
+    try:
+        with pytest.raises(ExportError, match="layout error"):
+            export_panel._maker(rp, analyse(rp), {}, "provisioned", ex.DrawOptions(), "svg")()
+        md = export_panel._maker(rp, analyse(rp), {}, "provisioned", ex.DrawOptions(), "md")()
+        assert md.startswith(b"# ")  # the other formats keep working
+    finally:
+        ex.render_dot = original
+        export_panel._render.clear()
+
+
+def test_export_toolbar_unknown_view_is_an_error_not_a_crash():
     at = _app(ROOT / "architectures" / "two_stage_recommender.yaml", {}, view="nope").run()
     assert not at.exception and at.error and "no view 'nope'" in at.error[0].value
 

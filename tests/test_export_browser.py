@@ -1,5 +1,7 @@
-"""In a real browser: open the Explore page at a scenario, open the export panel and download
-the SVG, the PNG, the Markdown note and the study pack; check the files and their names.
+"""In a real browser: open the Explore page at a scenario and, from the toolbar under the diagram, download
+the PNG, the SVG, the Markdown note, the Mermaid file, the Anki deck and (under "More") the study pack;
+check the files and their names (the pattern and the scenario's hash), and that the toolbar sits right
+under the diagram.
 
 Runs the app with ``streamlit run`` on a free port and drives Debian's Chromium with
 Playwright. Skips (saying how to enable) without Chromium or Playwright; fails instead
@@ -10,12 +12,16 @@ from __future__ import annotations
 
 import io
 import re
+import sqlite3
+import struct
 import threading
 import xml.etree.ElementTree as ET
 import zipfile
 
 import pytest
 
+from explorer import export as ex
+from explorer.model.library import load
 from tests.conftest import (
     CHROMIUM_ARGS,
     ROOT,
@@ -29,7 +35,7 @@ from tests.conftest import (
 )
 
 URL_QUERY = "?pattern=two_stage_recommender&peak_qps=60000"
-STEM = "two_stage_recommender-peak_qps-60000"
+STEM = ex.filename(load("two_stage_recommender"), {"peak_qps": 60000}, "svg").rsplit(".", 1)[0]
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +89,14 @@ def downloads(export_app, tmp_path_factory):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
                 page.set_default_timeout(60_000)
                 page.goto(export_app + URL_QUERY)
-                summary = page.get_by_text(re.compile(r"^Export: SVG"))
-                expect(summary).to_be_visible()
-                summary.click()
-                for label, pattern in (("SVG", r"SVG$"), ("Markdown note", r"Markdown note$"),
-                                       ("PNG", r"PNG \(\d+ dpi\)$")):
-                    button = page.get_by_role("button", name=re.compile(pattern))
+                toolbar = page.locator(".st-key-explore-export_toolbar, [class*='export_toolbar']").first
+                expect(toolbar).to_be_visible()
+                diagram = page.locator("[data-testid='stGraphVizChart']").first
+                expect(diagram).to_be_visible()
+                d_box, t_box = diagram.bounding_box(), toolbar.bounding_box()
+                got["layout"] = (d_box, t_box)
+                for label in ("PNG", "SVG", "Markdown", "Mermaid", "Anki"):
+                    button = toolbar.get_by_role("button", name=re.compile(rf"{label}$"))
                     expect(button).to_be_enabled()
                     with page.expect_download() as info:
                         button.click()
@@ -96,6 +104,7 @@ def downloads(export_app, tmp_path_factory):
                     path = folder / d.suggested_filename
                     d.save_as(path)
                     got[label] = (d.suggested_filename, path.read_bytes())
+                toolbar.get_by_role("button", name=re.compile(r"More")).click()
                 page.get_by_role("button", name=re.compile(r"Build study pack$")).click()
                 pack = page.get_by_role("button", name=re.compile(r"Study pack \(zip\)$"))
                 expect(pack).to_be_enabled(timeout=120_000)
@@ -107,8 +116,7 @@ def downloads(export_app, tmp_path_factory):
                 got["pack"] = (d.suggested_filename, path.read_bytes())
                 crashes = page.locator("[data-testid='stException']")
                 assert crashes.count() == 0, crashes.all_inner_texts()
-                panel = page.locator("[data-testid='stExpander']").filter(has_text="Export: SVG")
-                errors = panel.locator("[data-testid='stAlertContentError']")
+                errors = page.locator("[data-testid='stAlertContentError']").filter(has_text="Could not export")
                 assert errors.count() == 0, errors.all_inner_texts()
             finally:
                 browser.close()
@@ -117,25 +125,49 @@ def downloads(export_app, tmp_path_factory):
     return _in_thread(journey)
 
 
+def test_toolbar_sits_right_under_the_diagram(downloads):
+    diagram, toolbar = downloads["layout"]
+    gap = toolbar["y"] - (diagram["y"] + diagram["height"])
+    assert -2 <= gap <= 80, (diagram, toolbar)
+
+
 def test_svg_download(downloads):
     name, data = downloads["SVG"]
     assert name == f"{STEM}.svg"
     root = ET.fromstring(data)
     text = " ".join("".join(root.itertext()).split())
     assert "Recommendation API" in text and "Ranker (GPU)" in text and "60k" in text
+    assert "Two-stage recommender" in text and "Scenario: Peak QPS = 60,000 req/s" in text
+    assert "Cost per month" in text and "INFEASIBLE" in text
 
 
 def test_markdown_download(downloads):
-    name, data = downloads["Markdown note"]
+    name, data = downloads["Markdown"]
     assert name == f"{STEM}.md"
     md = data.decode("utf-8")
     assert md.startswith("# Two-stage recommender")
-    assert "```mermaid\nflowchart LR" in md and "| 60,000 |" in md and "### 7. Monitoring and infrastructure" in md
+    assert "\nflowchart LR" in md and "| 60,000 |" in md and "### 7. Monitoring and infrastructure" in md
 
 
-def test_png_download_rendered_on_click(downloads):
+def test_png_download_is_2x(downloads):
     name, data = downloads["PNG"]
     assert name == f"{STEM}.png" and data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    width, _ = struct.unpack(">II", data[16:24])
+    root = ET.fromstring(downloads["SVG"][1])
+    assert width >= 2 * float(root.attrib["width"].removesuffix("pt")) * 96 / 72 * 0.99
+
+
+def test_mermaid_download(downloads):
+    name, data = downloads["Mermaid"]
+    assert name == f"{STEM}.mmd" and b'subgraph legend["Legend"]' in data
+
+
+def test_anki_download(downloads, tmp_path):
+    name, data = downloads["Anki"]
+    assert name == "two_stage_recommender-anki.apkg"
+    path = tmp_path / "collection.anki2"
+    path.write_bytes(zipfile.ZipFile(io.BytesIO(data)).read("collection.anki2"))
+    assert sqlite3.connect(path).execute("select count(*) from notes").fetchone()[0] >= 8
 
 
 def test_study_pack_download(downloads):

@@ -7,7 +7,8 @@ them; with ``CI=true`` they fail instead.
 
 Besides "no parse error", each rendered diagram is checked for what a reader
 sees: every component's label shows as typed (quotes, ``<script>``, entity
-codes, non-Latin text, emoji), no script ran, and nothing active was created.
+codes, non-Latin text, emoji), no script ran, nothing active was created, the
+legend names every status, and no tier title is covered by an edge label or a node.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 from explorer.engine.analysis import analyse
 from explorer.model.loader import builtin_paths, load_pattern, load_pattern_text
 from explorer.render.mermaid import to_mermaid, view_ids, view_nodes
-from explorer.render.styles import DrawOptions
+from explorer.render.styles import STATUS_STYLES, UTIL_SCALE, DrawOptions
 from tests.conftest import CHROMIUM_ARGS, browser_unavailable, chromium_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,7 @@ def _cases() -> list[tuple[str, Path, str, dict]]:
     cases.append(("hostile-uncoloured", HOSTILE, "overview", {"colored": False}))
     cases.append(("hostile-no-report", HOSTILE, "overview", {"report": False}))
     cases.append(("hostile-svg-labels", HOSTILE, "overview", {"html_labels": False}))
+    cases += [(f"{p.stem}-autosize", p, "overview", {"mode": "autosize"}) for p in builtin_paths()]
     return cases
 
 
@@ -106,10 +108,19 @@ async ([text, id, htmlLabels]) => {
   const edgeTexts = Array.from(root.querySelectorAll('g.edgeLabel')).map(g => g.textContent);
   const clusterTexts = Array.from(root.querySelectorAll('g.cluster')).map(g => g.textContent);
   const style = Array.from(root.querySelectorAll('style')).map(el => el.textContent).join(' ').split(id).join('ID');
+  const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, r.width * r.height]; };
+  const titles = Array.from(root.querySelectorAll('g.cluster-label')).map(el => [el.textContent, box(el)]);
+  const others = Array.from(root.querySelectorAll('g.node, g.edgeLabel')).map(el => [el.textContent, box(el)]);
+  const overlaps = [];
+  for (const [t, a] of titles) for (const [o, b] of others) {
+    if (!a[4] || !b[4]) continue;
+    const ox = Math.min(a[2], b[2]) - Math.max(a[0], b[0]), oy = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+    if (ox > 1 && oy > 1) overlaps.push(t + ' / ' + o);
+  }
   const result = {style, nodes: root.querySelectorAll('g.node').length,
                   edges: root.querySelectorAll('.edgePaths path, path.flowchart-link').length,
                   clusters: root.querySelectorAll('g.cluster').length,
-                  texts, edgeTexts, clusterTexts, active, alerts: window.__alerts};
+                  texts, edgeTexts, clusterTexts, active, overlaps, alerts: window.__alerts};
   host.innerHTML = '';
   return result;
 }
@@ -119,7 +130,7 @@ async ([text, id, htmlLabels]) => {
 def _text_of(case) -> tuple[str, object]:
     _, path, view, opts = case
     rp = load_pattern(path)
-    report = None if opts.get("report") is False else analyse(rp, opts.get("values"), "provisioned")
+    report = None if opts.get("report") is False else analyse(rp, opts.get("values"), opts.get("mode", "provisioned"))
     text = to_mermaid(rp, report, DrawOptions(view=view, selected=opts.get("selected"),
                                               theme=opts.get("theme", "light"), colored=opts.get("colored", True)))
     return text, rp
@@ -179,9 +190,29 @@ def test_mermaid_parses_and_renders(rendered, case):
     assert "error" not in result, result.get("error")
     text, rp = _text_of(case)
     nodes = view_nodes(rp, case[2])
-    assert result["nodes"] == len(nodes)
-    assert result["clusters"] == len({rp.graph.nodes[n]["tier"] for n in nodes})
+    legend = len(re.findall(r"^    legend_\d+\[", text, flags=re.M))
+    has_legend = case[3].get("report") is not False
+    assert (legend > 0) == has_legend
+    assert result["nodes"] == len(nodes) + legend
+    assert result["clusters"] == len({rp.graph.nodes[n]["tier"] for n in nodes}) + has_legend
     assert not result["active"] and result["alerts"] == 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_no_label_is_laid_over_a_tier_title(rendered, case):
+    result = rendered[case[0]]
+    assert "error" not in result, result.get("error")
+    assert result["overlaps"] == []
+
+
+def test_the_legend_names_every_status(rendered):
+    result = rendered["two_stage_recommender-saturated"]
+    assert "Legend" in result["clusterTexts"]
+    shown = result["texts"]
+    for style in STATUS_STYLES.values():
+        assert style.label in shown, style.status
+    for _, _, text in UTIL_SCALE:
+        assert f"ρ {text}" in shown
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

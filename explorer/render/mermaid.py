@@ -4,8 +4,11 @@ The output is plain text that real Mermaid parses: every label is quoted
 (``id["…"]``) with quotes, ``#``, ``%``, braces, backticks and pipes as Mermaid
 entity codes and ``< > &`` HTML-escaped (so a label can never hold a ``%%{init}%%``
 directive or a ``%%`` comment, which Mermaid reads before it parses the diagram); node ids are sanitised to ``[A-Za-z0-9_]`` and never
-a Mermaid keyword. Tiers become subgraphs, statuses become ``classDef`` styles
-and the critical path a ``linkStyle``. Output is deterministic for a given input.
+a Mermaid keyword. Tiers become subgraphs (the clusters of the DOT diagram), statuses become ``classDef``
+styles and the critical path a ``linkStyle``; a ``Legend`` subgraph explains the colours, every status
+(infeasible included) and the line styles. The one directive, on the first line, is ours: it reserves
+room under each subgraph's title (``subGraphTitleMargin``), without which Mermaid lays an edge label that
+leaves a tier across the tier's title. Output is deterministic for a given input.
 
 Examples
 --------
@@ -31,6 +34,7 @@ from explorer.render.styles import (
     SELECTED_BORDER,
     STATUS_STYLES,
     TIERS,
+    UTIL_SCALE,
     DrawOptions,
     node_look,
     status_style,
@@ -51,6 +55,11 @@ MERMAID_KEYWORDS = frozenset({
     "accdescr", "acctitle", "title", "node", "edge", "_blank", "_self", "_parent", "_top",
 })
 """Words that must never be a node id (compared case-insensitively)."""
+
+INIT = '%%{init: {"flowchart": {"subGraphTitleMargin": {"top": 4, "bottom": 22}}}}%%'
+"""The first line: room under every subgraph title, so no edge label is laid across a tier's title."""
+LEGEND_ID = "legend"
+"""The legend subgraph's id (reserved: no component gets it)."""
 
 CRITICAL_WIDTH = "2.8px"
 ASYNC_DASH = "6 4"
@@ -189,7 +198,7 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, options: DrawO
     >>> from explorer.model.loader import load_pattern, ARCHITECTURES_DIR
     >>> rp = load_pattern(ARCHITECTURES_DIR / "two_stage_recommender.yaml")
     >>> text = to_mermaid(rp)
-    >>> text.splitlines()[0], 'api["Recommendation API"]' in text
+    >>> text.splitlines()[1], 'api["Recommendation API"]' in text
     ('flowchart LR', True)
     """
     th = theme_colors(options.theme)
@@ -199,7 +208,7 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, options: DrawO
     in_view = set(nodes)
     tiers = [(t, title) for t, title in TIERS if any(G.nodes[n]["tier"] == t for n in nodes)]
     sub_ids = {t: f"tier_{t}" for t, _ in tiers}
-    ids = _unique_ids(list(G.nodes), set(sub_ids.values()))
+    ids = _unique_ids(list(G.nodes), set(sub_ids.values()) | {LEGEND_ID})
     comps = report.components if report is not None else {}
     edges_by_index = {e.index: e for e in report.edges} if report is not None else {}
     paint = colored and report is not None
@@ -207,7 +216,7 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, options: DrawO
     if len(nodes) > MAX_DETAILED_NODES:
         return _collapsed(rp, report, nodes, tiers, sub_ids, th, paint, direction)
 
-    lines = [f"flowchart {direction}"]
+    lines = [INIT, f"flowchart {direction}"]
     for tier, title in tiers:
         lines.append(f'  subgraph {sub_ids[tier]}["{mermaid_text(title)}"]')
         lines.append(f"    direction {direction}")
@@ -271,7 +280,71 @@ def to_mermaid(rp: ResolvedPattern, report: Report | None = None, options: DrawO
         lines.append(f"  style {sub_ids[tier]} fill:{th['cluster_fill']},stroke:{th['cluster_border']},color:{th['muted']}")
     for style, links in link_styles.items():
         lines.append(f"  linkStyle {','.join(map(str, links))} {style}")
+    lines += legend_lines(report, th, paint, set(ids.values()), direction)
     return "\n".join(lines) + "\n"
+
+
+def legend_entries(report: Report | None, th: dict[str, str], paint: bool) -> list[list[tuple[str, str]]]:
+    """The legend as rows of ``(text, Mermaid style)``: utilisation bins, every status, the line styles.
+
+    Examples
+    --------
+    >>> from explorer.render.styles import THEMES
+    >>> rows = legend_entries(None, THEMES["light"], False)
+    >>> len(rows), rows[0][0][0]
+    (1, 'solid arrow: sync call')
+    """
+    rows: list[list[tuple[str, str]]] = []
+    note = f"fill:{th['cluster_fill']},stroke:{th['cluster_border']},color:{th['font']}"
+    if paint and report is not None:
+        rows.append([(f"ρ {text}", f"fill:{fill},stroke:{th['node_border']},color:{NODE_FONT}")
+                     for _, fill, text in UTIL_SCALE])
+        statuses = []
+        for style in STATUS_STYLES.values():
+            fill = style.fill or (UTIL_SCALE[3][1] if style.status == "hot" else PLAIN_FILL)
+            statuses.append((style.label, f"fill:{fill},stroke:{style.border_color(th)},stroke-width:{style.pen:g}px,"
+                                          f"color:{NODE_FONT}"))
+        rows.append(statuses)
+        target = format_percent(report.target_utilization)
+        rows.append([(text, note) for text in (
+            f"HOT: ρ above the {target} target", "SATURATED: ρ ≥ 100%, no finite latency",
+            "INFEASIBLE: no replica count meets its latency budget", "⚠ #1 bottleneck: thick border",
+            "blue outline: selected")])
+    lines = ["solid arrow: sync call", "dashed: async event", "dotted: batch"]
+    if report is not None:
+        lines.append("edge text: calls/s × items per call")
+        if paint and report.end_to_end is not None:
+            lines.append("bold arrow: critical path")
+    rows.append([(text, note) for text in lines])
+    return rows
+
+
+def legend_lines(report: Report | None, th: dict[str, str], paint: bool, taken: set[str], direction: str) -> list[str]:
+    """The ``Legend`` subgraph: one node per entry (ids that no component has), each row chained by invisible
+    links so it reads across; only when there is an analysis to explain."""
+    if report is None:
+        return []
+    lines = [f'  subgraph {LEGEND_ID}["Legend"]', f"    direction {direction}"]
+    used = {t.lower() for t in taken}
+    styles, chains = [], []
+    n = 0
+    for row in legend_entries(report, th, paint):
+        row_ids = []
+        for text, style in row:
+            n += 1
+            node_id = f"legend_{n}"
+            while node_id.lower() in used:
+                node_id += "_"
+            used.add(node_id.lower())
+            row_ids.append(node_id)
+            lines.append(f'    {node_id}["{mermaid_text(text)}"]')
+            styles.append(f"  style {node_id} {style}")
+        if len(row_ids) > 1:
+            chains.append("  " + " ~~~ ".join(row_ids))
+    lines.append("  end")
+    lines += chains + styles
+    lines.append(f"  style {LEGEND_ID} fill:none,stroke:{th['cluster_border']},color:{th['muted']}")
+    return lines
 
 
 def _collapsed(rp: ResolvedPattern, report: Report | None, nodes: list[str], tiers: list[tuple[str, str]],
@@ -283,9 +356,9 @@ def _collapsed(rp: ResolvedPattern, report: Report | None, nodes: list[str], tie
     members: dict[str, list[str]] = {}
     for n in nodes:
         members.setdefault(group_key(rp, n), []).append(n)
-    ids = _unique_ids(list(members), set(sub_ids.values()))
+    ids = _unique_ids(list(members), set(sub_ids.values()) | {LEGEND_ID})
     comps = report.components if report is not None else {}
-    lines = [f"flowchart {direction}"]
+    lines = [INIT, f"flowchart {direction}"]
     styles: list[str] = []
     for tier, title in tiers:
         lines.append(f'  subgraph {sub_ids[tier]}["{mermaid_text(title)}"]')
@@ -314,4 +387,5 @@ def _collapsed(rp: ResolvedPattern, report: Report | None, nodes: list[str], tie
     lines += styles
     for tier, _ in tiers:
         lines.append(f"  style {sub_ids[tier]} fill:{th['cluster_fill']},stroke:{th['cluster_border']},color:{th['muted']}")
+    lines += legend_lines(report, th, paint, set(ids.values()), direction)
     return "\n".join(lines) + "\n"
