@@ -26,6 +26,8 @@ PATTERN_KEY = f"{NS}:pattern"
 STEP_KEY = f"{NS}:step"
 QUIZ_SEED_KEY = f"{NS}:quiz_seed"
 PUZZLE_SEED_KEY = f"{NS}:puzzle_seed"
+BREAKS_SEED_KEY = f"{NS}:breaks_seed"
+BREAKS_ANSWERS_KEY = f"{NS}:breaks_answers"
 PROGRESS_KEY = f"{NS}:progress"  # not a widget key: progress survives page switches
 ANSWERS_KEY = f"{NS}:answers"
 PUZZLE_ANSWERS_KEY = f"{NS}:puzzle_answers"
@@ -54,6 +56,11 @@ def _puzzle(key: str, seed: int, _rp) -> study.BottleneckPuzzle | None:
     return study.bottleneck_puzzle(_rp, seed)
 
 
+@st.cache_resource(show_spinner="Trying failures until one overloads a component…", max_entries=64)
+def _breaks(key: str, seed: int, _rp) -> study.BreaksFirstPuzzle | None:
+    return study.breaks_first_puzzle(_rp, seed)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _questions(key: str, seed: int, n: int, _rp) -> list[study.Question]:
     return study.generate_questions(_rp, seed, n)
@@ -69,11 +76,14 @@ def _take_link(all_entries) -> None:
         st.session_state[STEP_KEY] = _int(query.get("step"), 1, 1, len(study.STEPS) + 1)
         st.session_state[QUIZ_SEED_KEY] = _int(query.get("quiz"), 1)
         st.session_state[PUZZLE_SEED_KEY] = _int(query.get("puzzle"), 0)
+        st.session_state[BREAKS_SEED_KEY] = _int(query.get("breaks"), 0)
         st.session_state[NOTICES_KEY] = notices
     st.session_state.setdefault(PATTERN_KEY, present.default_pattern(all_entries))
     st.session_state.setdefault(STEP_KEY, 1)
     st.session_state.setdefault(QUIZ_SEED_KEY, 1)
     st.session_state.setdefault(PUZZLE_SEED_KEY, 0)
+    st.session_state.setdefault(BREAKS_SEED_KEY, 0)
+    st.session_state.setdefault(BREAKS_ANSWERS_KEY, {})
     st.session_state.setdefault(PROGRESS_KEY, study.new_progress())
     st.session_state.setdefault(ANSWERS_KEY, {})
     st.session_state.setdefault(PUZZLE_ANSWERS_KEY, {})
@@ -181,6 +191,60 @@ def _bottleneck(rp) -> None:
                            key=f"{NS}:bn_answer_diagram")
 
 
+# --------------------------------------------------------------------------- what breaks first?
+
+def _check_breaks(pid: str, seed: int, choice_key: str) -> None:
+    choice = st.session_state.get(choice_key)
+    if choice is None:
+        return
+    st.session_state[BREAKS_ANSWERS_KEY] = {**st.session_state[BREAKS_ANSWERS_KEY], f"{pid}:{seed}": choice}
+    rp = ui.load(pid)
+    pz = _breaks(ui.pattern_key(rp), seed, rp)
+    st.session_state[PROGRESS_KEY] = study.record(st.session_state[PROGRESS_KEY], f"breaks:{pid}:{seed}",
+                                                  pz is not None and study.check_breaks_first(pz, choice).correct)
+
+
+def _breaks_first(rp) -> None:
+    """A failure injected on the request path (a zone lost, a stage slowed, a cache gone cold, a stage down
+    behind its fallback): which component runs out of headroom first? Answered by the engine's what-if."""
+    seed = int(st.session_state[BREAKS_SEED_KEY])
+    try:
+        pz = _breaks(ui.pattern_key(rp), seed, rp)
+    except ExplorerError as exc:
+        ui.show_error(exc)
+        return
+    if pz is None:
+        st.info("No failure tried on this pattern's request path overloads another component: it has headroom "
+                "everywhere (try the bottleneck puzzle, or Explore's What-if panel).")
+        return
+    st.markdown(f"**{ui.md_safe(pz.question)}**")
+    st.caption("The diagram shows the pattern at its defaults with the failure drawn in (no colours): work out "
+               "where the load moves and which stage has the least headroom left (ρ = λ·S / c per shard).")
+    w = pz.what_if
+    drawn = DrawOptions(theme=ui.theme(), colored=False, failed=frozenset(w.out), fallback_edges=w.fallback_edges)
+    diagram_widget(rp, None, diagram.to_dot(rp, w.report, drawn), key=f"{NS}:breaks_diagram")
+    labels = dict(pz.options)
+    choice_key = f"{NS}:breaks:{rp.id}:{seed}"
+    st.radio("Which component breaks first?", [cid for cid, _ in pz.options], index=None, key=choice_key,
+             format_func=lambda c: f"{labels[c]} ({c})", horizontal=True)
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.button("Check", key=f"{NS}:breaks_check", type="primary", on_click=_check_breaks,
+              args=(rp.id, seed, choice_key), disabled=st.session_state.get(choice_key) is None, width="stretch")
+    c2.button("Another failure", key=f"{NS}:breaks_next", on_click=_move, args=(BREAKS_SEED_KEY, 1, 0, 10**6),
+              width="stretch")
+    answered = st.session_state[BREAKS_ANSWERS_KEY].get(f"{rp.id}:{seed}")
+    if answered is not None:
+        v = study.check_breaks_first(pz, answered)
+        (st.success if v.correct else st.error)(v.message, icon=":material/check_circle:" if v.correct
+                                                else ":material/cancel:")
+        st.markdown("**The trace that proves it**")
+        ui.show_trace(list(v.proof))
+        with st.expander("The same failure with colours", expanded=not v.correct):
+            answer = DrawOptions(selected=pz.answer, theme=ui.theme(), failed=frozenset(w.out),
+                                 fallback_edges=w.fallback_edges)
+            diagram_widget(rp, w.report, diagram.to_dot(rp, w.report, answer), key=f"{NS}:breaks_answer_diagram")
+
+
 # --------------------------------------------------------------------------- back-of-the-envelope
 
 def _check_question(pid: str, seed: int, qid: str) -> None:
@@ -258,15 +322,20 @@ def main() -> None:
         ui.show_error(exc)
         return
     st.caption(f"{rp.pattern.title} — the framework's 7 steps, a bottleneck to find, and numbers to estimate.")
-    walk, bottleneck, quiz = st.tabs(["Walk-through", "Find the bottleneck", "Back-of-the-envelope"])
+    walk, bottleneck, breaks, quiz = st.tabs(["Walk-through", "Find the bottleneck", "What breaks first?",
+                                              "Back-of-the-envelope"], key=f"{NS}:tabs", on_change="rerun")
     with walk:
         _walk(rp)
     with bottleneck:
         _bottleneck(rp)
+    with breaks:
+        if breaks.open is not False:  # lazy: a what-if search runs only when its tab is open
+            _breaks_first(rp)
     with quiz:
         _quiz(rp)
     wanted = {"pattern": rp.id, "step": str(st.session_state[STEP_KEY]),
-              "quiz": str(st.session_state[QUIZ_SEED_KEY]), "puzzle": str(st.session_state[PUZZLE_SEED_KEY])}
+              "quiz": str(st.session_state[QUIZ_SEED_KEY]), "puzzle": str(st.session_state[PUZZLE_SEED_KEY]),
+              "breaks": str(st.session_state[BREAKS_SEED_KEY])}
     ui.sync_query(wanted)
     st.session_state[LAST_QUERY_KEY] = wanted
 

@@ -328,3 +328,29 @@ def test_editor_offers_the_schema() -> None:
     at = page("editor")
     assert any(editor.SCHEMA_COMMENT in m for m in texts(at.markdown))
     assert "editor:schema" in [b.key for b in at.get("download_button")]
+
+
+def test_study_what_breaks_first() -> None:
+    """The what-breaks-first tab: the failure drawn in without colours, a wrong and a right answer checked by
+    the engine's what-if, the seed in the URL."""
+    at = page("study", {"pattern": "video_search", "breaks": "1"})
+    ok(at)
+    assert drawn_key("study:breaks_diagram") not in at.session_state, "the what-if search waits for its tab"
+    at.session_state["study:tabs"] = "What breaks first?"
+    at.run()
+    ok(at)
+    pz = study.breaks_first_puzzle(library.load("video_search"), 1)
+    assert pz is not None
+    assert any(pz.question in m for m in texts(at.markdown))
+    assert 'fillcolor="#ffffff"' in at.session_state[drawn_key("study:breaks_diagram")]
+    key = "study:breaks:video_search:1"
+    wrong = next(cid for cid, _ in pz.options if cid not in pz.accepted)
+    at.radio(key=key).set_value(wrong).run()
+    at.button(key="study:breaks_check").click().run()
+    ok(at)
+    assert any(e.startswith("Not quite") for e in texts(at.error))
+    at.radio(key=key).set_value(pz.answer).run()
+    at.button(key="study:breaks_check").click().run()
+    assert any(s.startswith("Right") for s in texts(at.success))
+    assert at.session_state["study:progress"]["answered"] == 1
+    assert at.query_params["breaks"] == "1"
