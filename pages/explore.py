@@ -14,7 +14,7 @@ from explorer.errors import ExplorerError
 from explorer.render import charts, diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import present
-from pages import model_panel, ui
+from pages import model_panel, ui, whatif_panel
 from pages.diagram_widget import diagram_widget, selection_details
 from pages.export_panel import render_export_toolbar
 from pages.whatif_panel import render_availability_headline, render_whatif_panel, whatif_query
@@ -284,7 +284,8 @@ def _body(pattern_id: str) -> None:
     diagram_widget(rp, report, ui.dot(rp, values, mode, options), key=prefix + "diagram", view=view,
                    select_key=prefix + "selected")
     selection_details(report, selected, prefix + "selected")
-    render_export_toolbar(rp, report, values, mode, options, key=f"{NS}:export")
+    render_export_toolbar(rp, report, values, mode, options, key=f"{NS}:export",
+                          failures=whatif_panel.current(rp))
     _scenario(rp, scenario)
     with head:
         _metrics(report, prefix)

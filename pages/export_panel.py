@@ -38,19 +38,22 @@ def _failure(what: str, exc: BaseException) -> None:
 
 
 def _maker(rp: Any, report: Any, values: dict, mode: str, options: DrawOptions, fmt: str,
-           dpi: float | None = None) -> Callable[[], bytes]:
+           dpi: float | None = None, failures: tuple = ()) -> Callable[[], bytes]:
     """Make a file on click: diagrams through the cached renderer, the rest through :func:`explorer.export.export`."""
     def make() -> bytes:
         if fmt in ("svg", "png", "pdf"):
             return _render(ex.to_dot(rp, report, options), fmt, dpi if fmt == "png" else None)
         if fmt == "anki":
             return ex.export(rp, fmt="anki")
+        if fmt == "md":  # the study note reports on the page's what-if, if one is set
+            return ex.export(rp, values, mode, fmt, options, report=report, failures=failures)
         return ex.export(rp, values, mode, fmt, options, report=report)
     return make
 
 
 def render_export_toolbar(rp: Any, report: Any, values: Mapping[str, float], mode: str,
-                          options: DrawOptions = DrawOptions(), *, key: str = "export") -> None:
+                          options: DrawOptions = DrawOptions(), *, key: str = "export",
+                          failures: tuple = ()) -> None:
     """Download buttons for the pattern, scenario and view on screen, in one row.
 
     Parameters
@@ -66,6 +69,8 @@ def render_export_toolbar(rp: Any, report: Any, values: Mapping[str, float], mod
         As passed to the diagram (view, selection, theme, colours), so exports look like the screen.
     key : str
         Prefix of the widget keys (change it to draw two toolbars on one page).
+    failures : tuple of Failure
+        The page's what-if: the Markdown study note gets its "What if" section.
     """
     values = dict(values or {})
     try:
@@ -78,7 +83,7 @@ def render_export_toolbar(rp: Any, report: Any, values: Mapping[str, float], mod
         return ex.filename(rp, values, fmt, mode=mode, view=options.view)
 
     def button(label: str, fmt: str, icon: str, help_text: str, dpi: float | None = None, width="content") -> None:
-        st.download_button(label, data=_maker(rp, report, values, mode, options, fmt, dpi), file_name=name(fmt),
+        st.download_button(label, data=_maker(rp, report, values, mode, options, fmt, dpi, failures), file_name=name(fmt),
                            mime=ex.FORMATS[fmt].mime, key=f"{key}_{fmt}{'' if dpi is None else int(dpi)}",
                            icon=icon, help=help_text, on_click="ignore", width=width, type="tertiary")
 

@@ -74,3 +74,18 @@ def test_the_headline_shows_availability_in_nines_beside_the_p99():
     at = run_app({"pattern": PID})
     line = next(m.value for m in at.markdown if m.value.startswith("**Availability**"))
     assert "nines" in line and "beside p99" in line and "single points of failure: none" in line
+
+
+
+def test_the_toolbar_study_note_carries_the_what_if():
+    """The toolbar's Markdown file reports the page's what-if when one is set, and only then."""
+    from explorer.model import library
+    from explorer.model.whatif import parse_failures
+    from pages.export_panel import _maker
+
+    rp = library.load(PID)
+    plain = _maker(rp, None, rp.defaults(), "provisioned", styles.DrawOptions(), "md")().decode()
+    failed = _maker(rp, None, rp.defaults(), "provisioned", styles.DrawOptions(), "md",
+                    failures=parse_failures(rp, ["scorer=down"]))().decode()
+    assert "What if" not in plain
+    assert "What if" in failed and "scorer" in failed
