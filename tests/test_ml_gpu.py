@@ -166,3 +166,15 @@ def test_a_bigger_model_never_needs_fewer_gpus(params, more, precision, act, bat
     b = gpu.model_memory(params + more, precision, act, batch, memory)
     assert b.total_gb >= a.total_gb and b.shards >= a.shards
     assert a.fits == (a.shards == 1 and a.total_gb <= a.usable_gb)
+
+
+def test_a_model_served_on_cpu_speaks_of_nodes_not_gpus():
+    """A CPU family's model memory is counted against the node's RAM and worded so."""
+    from explorer.engine.ml.gpu import model_memory
+
+    cpu = model_memory(1e9, "fp32", 0, 1, 16, device="cpu")
+    gpu = model_memory(1e9, "fp32", 0, 1, 16)
+    assert cpu.shards == gpu.shards == 1
+    assert cpu.figures["shards"].label == "Nodes per replica" and cpu.figures["shards"].unit == "nodes"
+    assert "node memory" in [i.name for i in cpu.figures["shards"].inputs]
+    assert gpu.figures["shards"].label == "GPUs per replica"

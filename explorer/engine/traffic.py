@@ -418,7 +418,7 @@ def _component_ml(rp: ResolvedPattern, c, ev: Evaluator, picked: dict[str, float
                                 "the model (give overrides.memory_gb)")
         model = model_memory(ev(m.parameters, f"{where}.model.parameters"), m.precision,
                              ev(m.activation_mb_per_item, f"{where}.model.activation_mb_per_item"), batch,
-                             picked["memory_gb"])
+                             picked["memory_gb"], device="gpu" if gpu is not None else "cpu")
     index = shards = query = scan = None
     if c.index is not None:
         x = c.index

@@ -130,8 +130,9 @@ class ModelMemory:
 
 
 def model_memory(parameters: float, precision: str, activation_mb_per_item: float, batch_items: int,
-                 gpu_memory_gb: float, usable_fraction: float = USABLE_MEMORY_FRACTION) -> ModelMemory:
-    """Weights and activations of one replica, and how many GPUs it spans.
+                 gpu_memory_gb: float, usable_fraction: float = USABLE_MEMORY_FRACTION,
+                 device: str = "gpu") -> ModelMemory:
+    """Weights and activations of one replica, and how many GPUs (or CPU nodes) it spans.
 
     Parameters
     ----------
@@ -147,6 +148,9 @@ def model_memory(parameters: float, precision: str, activation_mb_per_item: floa
         Memory of one GPU, GB (> 0).
     usable_fraction : float, default :data:`USABLE_MEMORY_FRACTION`
         Share of that memory the model may use, in (0, 1].
+    device : {"gpu", "cpu"}
+        What serves the model: a GPU (``gpu_memory_gb`` is its memory) or a CPU node (``gpu_memory_gb`` is
+        the node's RAM, e.g. a model family served on CPU); only the figures' wording changes.
 
     Returns
     -------
@@ -174,6 +178,8 @@ def model_memory(parameters: float, precision: str, activation_mb_per_item: floa
     batch = whole("batch_items", batch_items)
     memory = positive("gpu_memory_gb", gpu_memory_gb)
     usable_share = fraction("usable_fraction", usable_fraction)
+    device = choice("device", device, ("gpu", "cpu"))
+    unit_name, holder = ("GPUs", "GPU") if device == "gpu" else ("nodes", "node")
     bytes_per_param = PRECISION_BYTES[precision]
     weights = params * bytes_per_param / 1e9
     activations = act_mb * batch / 1e3
@@ -195,11 +201,15 @@ def model_memory(parameters: float, precision: str, activation_mb_per_item: floa
             formula="total = weights + activations",
             inputs=(inp("weights", weights, "GB"), inp("activations", activations, "GB"))),
         "shards": figure(
-            key="shards", label="GPUs per replica", value=shards, unit="GPUs",
-            formula="shards = ⌈total ÷ (GPU memory × usable share)⌉",
-            inputs=(inp("total", total, "GB"), inp("GPU memory", memory, "GB"), inp("usable share", usable_share)),
-            note=("Usable share 0.9 is an assumption (CUDA context, workspace, fragmentation). "
-                  + ("Fits one GPU." if fits else "Does not fit one GPU: split across GPUs (model parallel)."))),
+            key="shards", label=f"{unit_name[0].upper()}{unit_name[1:]} per replica", value=shards, unit=unit_name,
+            formula=f"shards = ⌈total ÷ ({holder} memory × usable share)⌉",
+            inputs=(inp("total", total, "GB"), inp(f"{holder} memory", memory, "GB"),
+                    inp("usable share", usable_share)),
+            note=(f"Usable share {usable_share:g} is an assumption "
+                  + ("(CUDA context, workspace, fragmentation). " if device == "gpu"
+                     else "(operating system, runtime, fragmentation). ")
+                  + (f"Fits one {holder}." if fits
+                     else f"Does not fit one {holder}: split across {unit_name} (model parallel)."))),
     }
     return ModelMemory(weights_gb=weights, activations_gb=activations, total_gb=total, usable_gb=usable,
                        fits=fits, shards=shards, figures=figures)
