@@ -497,7 +497,8 @@ def _series(rp: ResolvedPattern, tr: Traffic, z: Sized, f: np.ndarray, active: M
     nodes_per_replica = z.shards * s.gpus_per_replica
     storage_min = storage_gb * s.storage_usd_per_gb_month / (HOURS_PER_MONTH * 60.0)
     cost = replicas * nodes_per_replica * s.cost_usd_per_hour / 60.0 + storage_min
-    peak_replicas = np.where(want > 0, peak, 0.0) if not always_on else np.full(MINUTES, float(peak))
+    # a pool only batch jobs use runs (at its peak count) whenever the scaler's pool runs
+    peak_replicas = np.where((want > 0) | (replicas > 0), peak, 0.0) if not always_on else np.full(MINUTES, float(peak))
     cost_peak = float(np.sum(peak_replicas * nodes_per_replica * s.cost_usd_per_hour / 60.0 + storage_min))
     day = ComponentDay(id=z.id, label=rp.graph.nodes[z.id]["label"], hardware=rp.types[z.id].hardware,
                        always_on=always_on, on_request_path=z.on_request_path, policy=policy, calls_per_s=lam,
