@@ -203,9 +203,11 @@ def test_unit_station_matches_queueing():
 def test_minute_report_recolours_statuses():
     rp = rp_of("video_recommendation")
     day = simulate(rp, options=day_options(rp, spikes=[Spike(factor=5, minutes=10, at_hour=14)]))
-    at = day.minute_report(14 * 60 + 1)
+    base = analyse(rp, day.values)
+    at = day.minute_report(base, 14 * 60 + 1)
     assert at.components["api"].status == "saturated"
-    calm = day.minute_report(8 * 60)
+    assert at.components["api"].utilization == day.components["api"].utilization[14 * 60 + 1]
+    calm = day.minute_report(base, 8 * 60)
     assert calm.components["api"].status in ("ok", "hot")
     assert calm.components["api"].replicas == day.components["api"].replicas[480]
 

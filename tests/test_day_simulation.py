@@ -26,6 +26,7 @@ import pytest
 import simpy
 
 from explorer.engine import queueing
+from explorer.engine.analysis import analyse
 from explorer.engine.day import MINUTES, day_options, simulate
 from explorer.model.day import Spike
 from explorer.model.loader import ARCHITECTURES_DIR, builtin_paths, load_pattern
@@ -71,9 +72,10 @@ def request_path_stations(pid: str):
     rp = load_pattern(ARCHITECTURES_DIR / f"{pid}.yaml")
     day = simulate(rp, options=day_options(rp, peak_to_trough=1.0, mode="provisioned"))
     t = int(((day.options.peak_hour + 12) % 24) * 60)
+    report = analyse(rp)
     out = []
     for cid, c in day.components.items():
-        r = day.base.components[cid]
+        r = report.components[cid]
         if not c.on_request_path or r.calls_per_s == 0 or r.saturated:
             continue
         cv = queueing_cv(r)
@@ -182,7 +184,7 @@ def test_spike_builds_and_drains_in_the_fluid_model_and_the_simulation():
     start = 14 * 60
     day = simulate(rp, {"peak_qps": 200}, day_options(rp, spikes=[Spike(factor=5, minutes=10, at_hour=14)]))
     ranker = day.components["ranker"]
-    r = day.base.components["ranker"]
+    r = analyse(rp, day.values).components["ranker"]
     assert ranker.policy.scale_up_delay_minutes == 8 and r.shards == 1
     lo, hi = start - 10, start + 30
     rate = ranker.calls_per_s[lo:hi] * r.arrival_per_shard_per_s / r.calls_per_s

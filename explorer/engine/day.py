@@ -34,8 +34,8 @@ import numpy as np
 import orjson
 
 from explorer.engine import queueing
-from explorer.engine.analysis import analyse
 from explorer.engine.constants import HOURS_PER_MONTH, Deadline
+from explorer.engine.cost import component_costs
 from explorer.engine.latency import budgets, latency
 from explorer.engine.report import Figure, Input, Report, Status, gc_paused
 from explorer.engine.sizing import Sized, sizing
@@ -64,7 +64,7 @@ PEAK_PERIOD_FRACTION = 0.9
 """A minute is in the peak period when its diurnal traffic is at least this share of the peak."""
 EXACT_STATES = 8
 """End to end: at most this many distinct request-path states are composed exactly; more use anchors."""
-ANCHORS = 3
+ANCHORS = 2
 EXACT_STATIONS = 16
 """Per component: at most this many distinct (λ, S, c) are computed exactly; more use nodes + interpolation."""
 MODES = ("autoscale", "provisioned")
@@ -247,8 +247,8 @@ class DayReport:
     batch: list[BatchWindow]
     figures: dict[str, Figure]
     """Totals of the day and how each series is computed, traced."""
-    base: Report
-    """The static analysis at the pattern's peak (what the day scales)."""
+    target_utilization: float
+    """The pattern's target utilisation (what a component's status is measured against without a policy)."""
     exact_states: bool
     """True when every minute's end-to-end figure was composed exactly (few distinct states)."""
 
@@ -256,12 +256,12 @@ class DayReport:
         """The day's totals as plain values (the figures' values)."""
         return {k: f.value for k, f in self.figures.items() if not k.startswith("series.")}
 
-    def minute_report(self, minute: int) -> Report:
-        """The static report with each component's replicas, utilisation, p99 and status at ``minute``
-        (what the diagram colours)."""
+    def minute_report(self, base: Report, minute: int) -> Report:
+        """``base`` (the provisioned analysis at the same scenario) with each component's replicas, utilisation,
+        p99 and status at ``minute``: what the diagram colours."""
         t = int(minute) % MINUTES
         comps = {}
-        for cid, c in self.base.components.items():
+        for cid, c in base.components.items():
             d = self.components.get(cid)
             if d is None or c.status == Status.EXTERNAL:
                 comps[cid] = c
@@ -269,11 +269,11 @@ class DayReport:
             u = float(d.utilization[t])
             p99 = _num(d.p99_ms[t])
             status = (Status.IDLE if d.calls_per_s[t] == 0 else Status.SATURATED if d.saturated[t]
-                      else Status.HOT if u > _target(d, self.base) + 1e-9 else Status.OK)
+                      else Status.HOT if u > _target(d, self.target_utilization) + 1e-9 else Status.OK)
             comps[cid] = replace(c, replicas=int(d.replicas[t]), nodes=int(d.replicas[t]) * d.shards,
                                  utilization=u, p99_ms=p99, saturated=bool(d.saturated[t]), status=status,
                                  calls_per_s=float(d.calls_per_s[t]), figures={})
-        return replace(self.base, components=comps)
+        return replace(base, components=comps)
 
     def to_dict(self) -> dict:
         """JSON-ready: the options, 1,440 points (traffic, replicas, utilisation, p99 and cost per component and
@@ -285,8 +285,8 @@ class DayReport:
         return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-def _target(d: ComponentDay, base: Report) -> float:
-    return d.policy.target_utilization if d.policy is not None else base.target_utilization
+def _target(d: ComponentDay, default: float) -> float:
+    return d.policy.target_utilization if d.policy is not None else default
 
 
 def _num(x: float) -> float | None:
@@ -363,7 +363,7 @@ def simulate(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
 
 
 def _simulate(rp: ResolvedPattern, vals: dict[str, float], options: DayOptions) -> DayReport:
-    tr, rpath, budget_of, sized, base = _static(rp, vals)
+    tr, rpath, budget_of, sized = _static(rp, vals)
     curve = diurnal(options.peak_to_trough, options.peak_hour)
     f = load_factor(options)
     windows = _windows(rp, tr, options, curve)
@@ -374,28 +374,30 @@ def _simulate(rp: ResolvedPattern, vals: dict[str, float], options: DayOptions) 
         z = sized[c.id]
         if z.station is None:
             continue
-        s = _series(rp, tr, z, f, active, options, base.components[c.id].storage_gb)
+        s = _series(rp, tr, z, f, active, options, component_costs(z, tr).storage_gb)
         parts[c.id] = s
         comps[c.id] = s.day
     e2e, e2e_sat, exact = (None, None, True)
     if rp.pattern.request is not None:
-        e2e, e2e_sat, exact = _end_to_end(rp, rpath, tr, budget_of, sized, base, parts, f, active)
-    figures = _figures(rp, options, base, comps, f, e2e, e2e_sat, windows, exact, tr)
+        e2e, e2e_sat, exact = _end_to_end(rp, rpath, tr, budget_of, sized, parts, f, active)
+    figures = _figures(options, comps, f, e2e, e2e_sat, windows, exact, tr)
     return DayReport(pattern_id=rp.id, title=rp.pattern.title, mode=options.mode, values=vals, options=options,
                      load_factor=f, qps=f * tr.request.qps, components=comps, end_to_end_p99_ms=e2e,
                      end_to_end_saturated=e2e_sat, target_ms=tr.request.target_ms if rp.pattern.request else None,
-                     batch=windows, figures=figures, base=base, exact_states=exact)
+                     batch=windows, figures=figures, target_utilization=tr.request.target_utilization,
+                     exact_states=exact)
 
 
 def _static(rp: ResolvedPattern, vals: dict[str, float]):
-    """The passes at the pattern's peak in provisioned mode (every batch job running): the state the day scales."""
+    """Traffic and sizing at the pattern's peak in provisioned mode (every batch job running): the state the day
+    scales (the same passes :func:`~explorer.engine.analysis.analyse` runs first)."""
     deadline = Deadline.after(None, components=len(rp.pattern.components))
     p = rp.pattern
     tr = traffic(rp, vals)
     rpath = request_path(rp.graph, p.request.entry) if p.request is not None else nx.DiGraph()
     budget_of = budgets(rp, rpath, tr) if p.request is not None else {}
     sized = sizing(rp, tr, budget_of, rpath, "provisioned", deadline)  # provisioned: nothing to settle
-    return tr, rpath, budget_of, sized, analyse(rp, vals, "provisioned")
+    return tr, rpath, budget_of, sized
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,7 +542,7 @@ def _station_series(lam: np.ndarray, service: np.ndarray, servers: np.ndarray, c
     state is (c, ρ). Distinct states are computed exactly with :func:`explorer.engine.queueing.station` when
     there are at most ``EXACT_STATIONS``; otherwise on a grid of nodes (every c up to ``SMALL_SERVERS``, then
     c-nodes at most ``C_NODE_RATIO`` apart; ρ-nodes evenly spaced in u = −ln(1 − ρ), at most ``U_NODE_STEP``
-    apart) and interpolated bilinearly over (ln c, u) in ln h, which is linear in u both where the service time
+    apart; only the corners of the cells some minute falls in) and interpolated bilinearly over (ln c, u) in ln h, which is linear in u both where the service time
     dominates (h constant) and where the wait does (h ∝ 1 ÷ (1 − ρ); for M/M/1 ln h = ln ln 100 + u exactly).
     """
     mean = np.full(MINUTES, np.nan)
@@ -589,55 +591,51 @@ def _interpolated(c: np.ndarray, rho: np.ndarray, cv: float) -> tuple[np.ndarray
     k = max(1, math.ceil((u_hi - u_lo) / U_NODE_STEP - 1e-9)) if u_hi > u_lo else 0
     u_nodes = np.linspace(u_lo, u_hi, k + 1)
     rho_nodes = -np.expm1(-u_nodes)
-    ym = np.empty((len(c_nodes), len(u_nodes)))
-    yp = np.empty_like(ym)
-    for i, cn in enumerate(c_nodes):
-        for j, rn in enumerate(rho_nodes):
-            m, q = _unit_station(int(cn), float(rn), cv)
-            ym[i, j], yp[i, j] = math.log(m), math.log(q)
     lc, lcn = np.log(c), np.log(c_nodes)
-    return np.exp(_bilinear(lcn, u_nodes, ym, lc, u)), np.exp(_bilinear(lcn, u_nodes, yp, lc, u))
+    i, wx = _cell(lcn, lc)
+    j, wy = _cell(u_nodes, u)
+    i1, j1 = np.minimum(i + 1, len(c_nodes) - 1), np.minimum(j + 1, len(u_nodes) - 1)
+    ym = np.full((len(c_nodes), len(u_nodes)), np.nan)
+    yp = np.full_like(ym, np.nan)
+    # only the corners of the cells the day's states fall in (an autoscaled day is a narrow band of (c, ρ))
+    width = len(u_nodes)
+    corners = np.unique(np.concatenate([i * width + j, i1 * width + j, i * width + j1, i1 * width + j1]))
+    for a, b in zip((corners // width).tolist(), (corners % width).tolist(), strict=True):
+        m, q = _unit_station(int(c_nodes[a]), float(rho_nodes[b]), cv)
+        ym[a, b], yp[a, b] = math.log(m), math.log(q)
+
+    def lerp(t: np.ndarray) -> np.ndarray:
+        return ((1 - wx) * (1 - wy) * t[i, j] + wx * (1 - wy) * t[i1, j] + (1 - wx) * wy * t[i, j1] + wx * wy * t[i1, j1])
+
+    return np.exp(lerp(ym)), np.exp(lerp(yp))
 
 
-def _bilinear(xn: np.ndarray, yn: np.ndarray, table: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Bilinear interpolation of ``table[i, j]`` given at (xn[i], yn[j]) (one node on an axis: constant along it)."""
-    def weights(nodes, v):
-        if len(nodes) == 1:
-            return np.zeros(len(v), dtype=int), np.zeros(len(v))
-        i = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, len(nodes) - 2)
-        w = np.clip((v - nodes[i]) / (nodes[i + 1] - nodes[i]), 0.0, 1.0)
-        return i, w
-    i, wx = weights(xn, x)
-    j, wy = weights(yn, y)
-    i1 = np.minimum(i + 1, len(xn) - 1)
-    j1 = np.minimum(j + 1, len(yn) - 1)
-    return ((1 - wx) * (1 - wy) * table[i, j] + wx * (1 - wy) * table[i1, j]
-            + (1 - wx) * wy * table[i, j1] + wx * wy * table[i1, j1])
+def _cell(nodes: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the node interval each value falls in, and its weight towards the upper node (one node: 0)."""
+    if len(nodes) == 1:
+        return np.zeros(len(v), dtype=int), np.zeros(len(v))
+    k = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, len(nodes) - 2)
+    return k, np.clip((v - nodes[k]) / (nodes[k + 1] - nodes[k]), 0.0, 1.0)
 
 
 # --------------------------------------------------------------------------- end to end
 
 
-def _end_to_end(rp, rpath, tr, budget_of, sized, base: Report, parts: Mapping[str, _Series], f: np.ndarray,
+def _end_to_end(rp, rpath, tr, budget_of, sized, parts: Mapping[str, _Series], f: np.ndarray,
                 active: Mapping[str, np.ndarray]):
     """End-to-end p99 per minute: the latency pass at each distinct request-path state (few), or at anchor
-    minutes with the composed ÷ proxy ratio carried over the load factor (many); plus the backlog waits."""
+    minutes with the composed ÷ proxy ratio carried over the load factor (many); plus the backlog waits along
+    the critical path (the one the busiest composed minute takes)."""
     deadline = Deadline.after(None, components=len(rp.pattern.components))
     path = [n for n in rpath.nodes if n in parts]
-    crit = [n for n in (base.end_to_end.critical_path if base.end_to_end else []) if n in parts]
     sat = np.zeros(MINUTES, dtype=bool)
     for n in path:
         sat |= parts[n].day.saturated
-    proxy = np.zeros(MINUTES)
-    delay = np.zeros(MINUTES)
-    for n in crit:
-        proxy += parts[n].steady_p99_ms
-        delay += parts[n].wait_backlog_ms
     state_cols = [f] + [active[j].astype(float) for j in active] + [parts[n].servers.astype(float) for n in path]
     states, first, inverse = np.unique(np.stack(state_cols, axis=1), axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
 
-    def composed(t: int) -> float | None:
+    def composed(t: int):
         at = dict(sized)
         for n in path:
             p = parts[n]
@@ -645,38 +643,41 @@ def _end_to_end(rp, rpath, tr, budget_of, sized, base: Report, parts: Mapping[st
             st = queueing.station(lam, s, c, service_cv=p.z.queue_cv)
             at[n] = replace(p.z, arrival_per_shard_per_s=lam, service_ms=s, replicas=int(p.day.replicas[t]),
                             servers_per_shard=c, station=st)
-        return latency(rp, rpath, at, tr, budget_of, deadline).end_to_end.p99_ms
+        return latency(rp, rpath, at, tr, budget_of, deadline).end_to_end
 
-    if len(states) <= EXACT_STATES:
-        steady = np.full(MINUTES, np.nan)
-        for i, t in enumerate(first):
-            q = composed(int(t)) if not sat[t] else None
-            steady[inverse == i] = q if q is not None else np.nan
-        fill = np.where(np.isnan(steady), proxy, steady)
-        return fill + delay, sat, True
-    ok = np.flatnonzero(~sat)
-    anchors = []
-    if ok.size:
+    exact = len(states) <= EXACT_STATES
+    if exact:
+        minutes = [int(t) for t in first if not sat[t]]
+    else:
+        ok = np.flatnonzero(~sat)
         order = ok[np.argsort(f[ok], kind="stable")]
-        anchors = sorted({int(order[round(q * (len(order) - 1))]) for q in np.linspace(0, 1, ANCHORS)})
-    xs, rs = [], []
-    for t in anchors:
-        q = composed(t)
-        if q is not None and proxy[t] > 0:
-            xs.append(f[t])
-            rs.append(q / proxy[t])
+        minutes = sorted({int(order[round(q * (len(order) - 1))]) for q in np.linspace(0, 1, ANCHORS)}) if ok.size else []
+    done = {t: composed(t) for t in minutes}
+    busiest = max(done, key=lambda t: f[t], default=None)
+    crit = [n for n in done[busiest].critical_path if n in parts] if busiest is not None else path
+    proxy = np.zeros(MINUTES)
+    delay = np.zeros(MINUTES)
+    for n in crit:
+        proxy += parts[n].steady_p99_ms
+        delay += parts[n].wait_backlog_ms
+    if exact:
+        steady = np.full(MINUTES, np.nan)
+        for t, e2e in done.items():
+            steady[inverse == inverse[t]] = e2e.p99_ms if e2e.p99_ms is not None else np.nan
+        return np.where(np.isnan(steady), proxy, steady) + delay, sat, True
+    xs = [f[t] for t, e2e in done.items() if e2e.p99_ms is not None and proxy[t] > 0]
+    rs = [e2e.p99_ms / proxy[t] for t, e2e in done.items() if e2e.p99_ms is not None and proxy[t] > 0]
     ratio = np.ones(MINUTES)
     if xs:
-        xs_a, rs_a = np.array(xs), np.array(rs)
-        o = np.argsort(xs_a, kind="stable")
-        ratio = np.interp(f, xs_a[o], rs_a[o])
+        o = np.argsort(xs, kind="stable")
+        ratio = np.interp(f, np.asarray(xs)[o], np.asarray(rs)[o])
     return ratio * proxy + delay, sat, False
 
 
 # --------------------------------------------------------------------------- figures
 
 
-def _figures(rp, options: DayOptions, base: Report, comps: Mapping[str, ComponentDay], f: np.ndarray,
+def _figures(options: DayOptions, comps: Mapping[str, ComponentDay], f: np.ndarray,
              e2e: np.ndarray | None, e2e_sat: np.ndarray | None, windows: list[BatchWindow], exact: bool,
              tr: Traffic) -> dict[str, Figure]:
     cost = sum(c.cost_day_usd for c in comps.values())
