@@ -25,7 +25,7 @@ from explorer.engine.day import (
 )
 from explorer.errors import ScenarioError
 from explorer.model.day import Autoscaling, DaySpec, Spike
-from explorer.model.loader import ARCHITECTURES_DIR, builtin_paths, load_pattern
+from explorer.model.loader import ARCHITECTURES_DIR, builtin_paths, load_pattern, load_pattern_text
 
 PATTERNS = [p.stem for p in builtin_paths()]
 
@@ -260,3 +260,46 @@ def test_simulate_bad_input_is_one_line_exit_2(capsys, argv, message):
 def test_simulate_unknown_pattern_exits_1(capsys):
     code, _, err = run(capsys, "simulate", "nope")
     assert code in (1, 2) and "no pattern 'nope'" in err
+
+
+DAY_YAML = """
+id: day_block
+title: A pattern with its own day
+parameters:
+  - {name: peak_qps, label: QPS, default: 2000, min: 1, max: 100000, source: "assumption: fixture"}
+request: {entry: api, peak_qps: peak_qps, latency_target_ms: 200}
+components:
+  - {id: api, type: api_service, replicas: 4}
+day:
+  peak_to_trough: 4
+  peak_hour: 12.5
+  spikes: [{factor: 3, minutes: 15, at_hour: 9}]
+  autoscaling: {scale_up_delay_minutes: 2, min_replicas: 2}
+  components:
+    api: {target_utilization: 0.5, max_replicas: 40}
+"""
+
+
+def test_a_day_block_in_yaml_shapes_the_day():
+    rp = load_pattern_text(DAY_YAML, "day_block.yaml")
+    o = day_options(rp)
+    assert (o.peak_to_trough, o.peak_hour) == (4.0, 12.5) and o.spikes[0].start_minute == 540
+    day = simulate(rp, options=o)
+    assert day.load_factor.argmax() in range(540, 555) and day.qps[750] == pytest.approx(2000)
+    api = day.components["api"]
+    assert api.policy.target_utilization == 0.5 and api.policy.scale_up_delay_minutes == 2
+    assert api.policy.min_replicas == 2 and api.policy.max_replicas == 40
+    assert api.policy.sources["target_utilization"] == "day.components.api"
+    assert api.policy.sources["scale_up_delay_minutes"] == "day.autoscaling"
+    assert api.replicas.min() >= 2 and api.replicas.max() <= 40
+    # the spike's extra replicas serve two minutes after it starts
+    assert api.replicas[541] == api.replicas[539] and api.replicas[542] > api.replicas[539]
+
+
+def test_study_note_carries_the_day_when_asked(capsys):
+    code, out, _ = run(capsys, "export", "two_stage_recommender", "-f", "md", "--spike", "5:10@14")
+    assert code == 0 and "## A day of traffic (autoscale)" in out and "spike ×5 for 10 min at 14:00" in out
+    code, out, _ = run(capsys, "export", "two_stage_recommender", "-f", "md")
+    assert code == 0 and "A day of traffic" not in out
+    code, _, err = run(capsys, "export", "two_stage_recommender", "-f", "dot", "--day")
+    assert code == 2 and "--day and --spike apply to --format md only" in err

@@ -478,8 +478,10 @@ def _series(rp: ResolvedPattern, tr: Traffic, z: Sized, f: np.ndarray, active: M
         replicas = np.full(MINUTES, float(z.replicas))
         if not always_on:
             replicas = np.where(lam > 0, replicas, 0.0)
-    else:
+    elif always_on:
         replicas = _autoscale(want, policy)
+    else:  # a pool only batch jobs use is started by its job's schedule, ready when the window opens
+        replicas = _autoscale(want, replace(policy, scale_up_delay_minutes=0))
     servers = replicas * k
     with np.errstate(invalid="ignore", divide="ignore"):
         capacity = np.where(servers > 0, servers * 1000.0 / service, 0.0)
@@ -698,9 +700,10 @@ def _figures(options: DayOptions, comps: Mapping[str, ComponentDay], f: np.ndarr
             tuple(Input(f"{c.id}: target ρ / up / down", f"{fmt(c.policy.target_utilization)} / "
                         f"{c.policy.scale_up_delay_minutes} min / {c.policy.scale_down_delay_minutes} min", "")
                   for c in list(comps.values())[:12] if c.policy is not None),
-            note=f"{SCALE_UP_SOURCE}; {SCALE_DOWN_SOURCE}"),
+            note=f"{SCALE_UP_SOURCE}; {SCALE_DOWN_SOURCE}. A pool only batch jobs use is started by the job's "
+                 "schedule: ready when its window opens (no scale-up delay), scaled down after it"),
         "series.p99_ms": Figure(
-            "series.p99_ms", "p99 per minute", None, "ms",
+            "series.p99_ms", "p99 per minute", f"{MINUTES:,} minutes", "",
             "station p99 at that minute's λ and c (M/M/c exact, G/G/c Allen–Cunneen) + backlog ÷ cμ, "
             "backlog B(t) = max(0, B(t−1) + (λ − cμ)·60 s); end to end: the latency pass's composition "
             + ("at every distinct state" if exact else
