@@ -64,6 +64,8 @@ def render_day_panel(rp: ResolvedPattern, values: Mapping[str, float], theme: st
     st.graphviz_chart(to_dot(rp, at, DrawOptions(theme=theme)), width="content")
     with st.expander("How the day's figures are computed"):
         ui.show_trace([f.explain() for f in day.figures.values()])
+        cid = st.selectbox(f"A component at {hhmm}", list(day.components), key=f"{NS}:component")
+        ui.show_trace([f.explain() for f in day.minute_figures(cid, minute).values()])
     a, b = st.columns(2)
     a.download_button("Day as JSON (1,440 minutes)", day.to_json(), file_name=f"{rp.id}-day.json",
                       mime="application/json", key=f"{NS}:json")

@@ -207,6 +207,8 @@ def test_minute_report_recolours_statuses():
     at = day.minute_report(base, 14 * 60 + 1)
     assert at.components["api"].status == "saturated"
     assert at.components["api"].utilization == day.components["api"].utilization[14 * 60 + 1]
+    f = at.components["api"].figures["p99_ms"]
+    assert f.value == day.components["api"].p99_ms[14 * 60 + 1] and "backlog" in f.explain() and "14:01" in f.explain()
     calm = day.minute_report(base, 8 * 60)
     assert calm.components["api"].status in ("ok", "hot")
     assert calm.components["api"].replicas == day.components["api"].replicas[480]

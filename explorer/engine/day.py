@@ -272,8 +272,30 @@ class DayReport:
                       else Status.HOT if u > _target(d, self.target_utilization) + 1e-9 else Status.OK)
             comps[cid] = replace(c, replicas=int(d.replicas[t]), nodes=int(d.replicas[t]) * d.shards,
                                  utilization=u, p99_ms=p99, saturated=bool(d.saturated[t]), status=status,
-                                 calls_per_s=float(d.calls_per_s[t]), figures={})
+                                 calls_per_s=float(d.calls_per_s[t]), figures=self.minute_figures(cid, t))
         return replace(base, components=comps)
+
+    def minute_figures(self, cid: str, minute: int) -> dict[str, Figure]:
+        """One component's figures at ``minute``, traced (what the diagram and its tooltips show at that minute)."""
+        d, t = self.components[cid], int(minute) % MINUTES
+        at = Input("minute", _hhmm(t), "")
+        lam, r, u = float(d.calls_per_s[t]), int(d.replicas[t]), float(d.utilization[t])
+        wait = Input("backlog", float(d.backlog_calls[t]), "calls per shard")
+        return {
+            "calls_per_s": Figure("calls_per_s", "Arrival rate", lam, "calls/s",
+                                  "λ(t) = f(t) × (requests and streams at peak) + Σ running jobs' load",
+                                  (at, Input("f(t)", float(self.load_factor[t]), ""))),
+            "replicas": Figure("replicas", "Replicas per shard", r, "", self.figures["series.replicas"].formula,
+                               (at, Input("wanted at the peak", d.replicas_peak, ""))),
+            "utilization": Figure("utilization", "Utilisation", u if math.isfinite(u) else None, "", "ρ = λ·S / c",
+                                  (at, Input("λ", lam, "calls/s"), Input("replicas", r, ""))),
+            "p99_ms": Figure("p99_ms", "p99 response", _num(float(d.p99_ms[t])), "ms",
+                             "station p99 at this minute's λ and c + backlog ÷ cμ", (at, wait),
+                             note="saturated this minute: the service p99 plus the wait behind the backlog"
+                             if d.saturated[t] else ""),
+            "cost_usd": Figure("cost_usd", "Cost of this minute", float(d.cost_usd[t]), "USD",
+                               "nodes × price per hour ÷ 60 + storage", (at, Input("nodes", r * d.shards, ""))),
+        }
 
     def to_dict(self) -> dict:
         """JSON-ready: the options, 1,440 points (traffic, replicas, utilisation, p99 and cost per component and
