@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -305,3 +306,28 @@ def test_study_note_carries_the_day_when_asked(capsys):
     assert code == 0 and "A day of traffic" not in out
     code, _, err = run(capsys, "export", "two_stage_recommender", "-f", "dot", "--day")
     assert code == 2 and "--day and --spike apply to --format md only" in err
+
+
+@pytest.mark.parametrize("pid", ["video_recommendation", "harmful_content_detection", "street_view_blurring",
+                                 "event_recommendation"])
+def test_random_days_never_give_nan(pid):
+    """Random curves, spikes and modes: every series finite where it is defined; p99 undefined only without
+    servers; costs finite and non-negative."""
+    rng = np.random.default_rng(zlib.crc32(pid.encode()))
+    rp = rp_of(pid)
+    for _ in range(4):
+        spikes = [Spike(factor=float(rng.uniform(1.1, 20)), minutes=int(rng.integers(1, 240)),
+                        at_hour=float(rng.uniform(0, 23.9))) for _ in range(int(rng.integers(0, 3)))]
+        o = day_options(rp, spikes=spikes, peak_to_trough=float(rng.uniform(1, 50)),
+                        peak_hour=float(rng.uniform(0, 23.9)), mode=str(rng.choice(["autoscale", "provisioned"])))
+        day = simulate(rp, options=o)
+        assert np.all(np.isfinite(day.qps)) and np.all(day.qps >= 0)
+        for c in day.components.values():
+            assert np.all(np.isfinite(c.calls_per_s)) and np.all(np.isfinite(c.cost_usd)) and np.all(c.cost_usd >= 0)
+            assert np.all(np.isfinite(c.backlog_calls)) and np.all(c.backlog_calls >= 0)
+            has_servers = c.replicas > 0
+            assert np.all(np.isfinite(c.p99_ms[has_servers])), c.id
+            assert np.all(np.isnan(c.p99_ms[~has_servers])), c.id
+        if day.end_to_end_p99_ms is not None:
+            assert np.all(np.isfinite(day.end_to_end_p99_ms))
+        json.loads(day.to_json())
