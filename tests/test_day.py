@@ -19,6 +19,7 @@ from explorer.engine.day import (
     DayOptions,
     _interpolated,
     _unit_station,
+    composed_at,
     day_options,
     diurnal,
     parse_spike,
@@ -331,3 +332,22 @@ def test_random_days_never_give_nan(pid):
         if day.end_to_end_p99_ms is not None:
             assert np.all(np.isfinite(day.end_to_end_p99_ms))
         json.loads(day.to_json())
+
+
+@pytest.mark.parametrize(("pid", "mode"), [("harmful_content_detection", "autoscale"), ("safe_rollout", "autoscale"),
+                                           ("batch_vs_online_prediction", "provisioned"),
+                                           ("visual_search", "autoscale"), ("video_recommendation", "autoscale")])
+def test_end_to_end_between_anchors_is_within_three_percent_of_the_composition(pid, mode):
+    """Many distinct states: the composition runs at anchor minutes only; elsewhere the carried ratio must stay
+    within 3 % of what the latency pass composes at that minute (checked at every hour's half past; the largest
+    gap measured is 2.6 %, harmful_content_detection at 06:30, where a scaled-down encoder on a branch taken by
+    some requests moves the summed station p99 more than the composition)."""
+    rp = rp_of(pid)
+    o = day_options(rp, mode=mode)
+    day = simulate(rp, options=o)
+    assert not day.exact_states
+    minutes = [h * 60 + 30 for h in range(24)]
+    exact = composed_at(rp, None, o, minutes)
+    for t, q in exact.items():
+        assert q is not None and all(c.backlog_calls[t] == 0 for c in day.components.values())
+        assert day.end_to_end_p99_ms[t] == pytest.approx(q, rel=0.03), t

@@ -10,9 +10,8 @@ load only inside their windows. For every minute and component:
   highest count it wanted over the last ``scale_down_delay`` minutes, and new replicas serve
   ``scale_up_delay`` minutes after it asked for them;
 * utilisation ρ = a ÷ c and the M/M/c / G/G/c station figures of :mod:`explorer.engine.queueing` at that
-  minute's λ and c (exact at every distinct state when there are few; otherwise exact at nodes no more than
-  0.01 of utilisation apart and interpolated between them in p99 × (cμ − λ), which is smooth up to
-  saturation);
+  minute's λ and c (exact at every distinct state when there are few; otherwise exact on a grid over
+  (ln c, −ln(1 − ρ)) and interpolated in the log of the response time, see :func:`_station_series`);
 * a backlog carried over minutes when arrivals exceed capacity (Lindley: B(t) = max(0, B(t−1) + (λ − cμ)·60 s)),
   so a spike builds a queue that then drains; a call arriving behind it waits B ÷ cμ more;
 * cost = nodes × price per hour ÷ 60 (+ storage).
@@ -430,6 +429,7 @@ class _Series:
     service_ms: np.ndarray
     servers: np.ndarray
     steady_p99_ms: np.ndarray
+    steady_mean_ms: np.ndarray
     wait_backlog_ms: np.ndarray
 
 
@@ -532,7 +532,7 @@ def _series(rp: ResolvedPattern, tr: Traffic, z: Sized, f: np.ndarray, active: M
                        backlog_calls=backlog, saturated=saturated, cost_usd=cost, replicas_peak=peak,
                        cost_day_usd=float(cost.sum()), cost_day_peak_usd=cost_peak, shards=z.shards)
     return _Series(day=day, z=z, lam_shard=lam_shard, service_ms=service, servers=servers.astype(int),
-                   steady_p99_ms=steady, wait_backlog_ms=wait_b)
+                   steady_p99_ms=steady, steady_mean_ms=np.where(saturated, service, mean_st), wait_backlog_ms=wait_b)
 
 
 def _autoscale(want: np.ndarray, policy: Policy) -> np.ndarray:
@@ -645,6 +645,37 @@ def _cell(nodes: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- end to end
 
 
+def _composer(rp, rpath, tr, budget_of, sized, parts: Mapping[str, _Series], deadline: Deadline):
+    """minute → the latency pass's end-to-end result with every request-path station at that minute's state."""
+    path = [n for n in rpath.nodes if n in parts]
+
+    def composed(t: int):
+        at = dict(sized)
+        for n in path:
+            p = parts[n]
+            lam, s, c = float(p.lam_shard[t]), float(p.service_ms[t]), int(p.servers[t])
+            st = queueing.station(lam, s, c, service_cv=p.z.queue_cv)
+            at[n] = replace(p.z, arrival_per_shard_per_s=lam, service_ms=s, replicas=int(p.day.replicas[t]),
+                            servers_per_shard=c, station=st)
+        return latency(rp, rpath, at, tr, budget_of, deadline).end_to_end
+
+    return composed
+
+
+def composed_at(rp: ResolvedPattern, values: Mapping[str, float] | None, options: DayOptions,
+                minutes: Sequence[int]) -> dict[int, float | None]:
+    """The end-to-end p99 the latency pass composes at each of ``minutes`` (no backlog added; None when a
+    request-path station is saturated then): what :func:`simulate` carries between its anchor minutes."""
+    vals = check_values(rp, values)
+    tr, rpath, budget_of, sized = _static(rp, vals)
+    f = load_factor(options)
+    active = {w.id: w.active for w in _windows(rp, tr, options, diurnal(options.peak_to_trough, options.peak_hour))}
+    parts = {c.id: _series(rp, tr, sized[c.id], f, active, options, 0.0) for c in rp.pattern.components
+             if sized[c.id].station is not None}
+    composed = _composer(rp, rpath, tr, budget_of, sized, parts, Deadline.after(None, components=len(parts)))
+    return {int(t): composed(int(t)).p99_ms for t in minutes}
+
+
 def _end_to_end(rp, rpath, tr, budget_of, sized, parts: Mapping[str, _Series], f: np.ndarray,
                 active: Mapping[str, np.ndarray]):
     """End-to-end p99 per minute: the latency pass at each distinct request-path state (few), or at anchor
@@ -659,42 +690,49 @@ def _end_to_end(rp, rpath, tr, budget_of, sized, parts: Mapping[str, _Series], f
     states, first, inverse = np.unique(np.stack(state_cols, axis=1), axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
 
-    def composed(t: int):
-        at = dict(sized)
-        for n in path:
-            p = parts[n]
-            lam, s, c = float(p.lam_shard[t]), float(p.service_ms[t]), int(p.servers[t])
-            st = queueing.station(lam, s, c, service_cv=p.z.queue_cv)
-            at[n] = replace(p.z, arrival_per_shard_per_s=lam, service_ms=s, replicas=int(p.day.replicas[t]),
-                            servers_per_shard=c, station=st)
-        return latency(rp, rpath, at, tr, budget_of, deadline).end_to_end
-
+    composed = _composer(rp, rpath, tr, budget_of, sized, parts, deadline)
     exact = len(states) <= EXACT_STATES
     if exact:
         minutes = [int(t) for t in first if not sat[t]]
-    else:
-        ok = np.flatnonzero(~sat)
-        order = ok[np.argsort(f[ok], kind="stable")]
-        minutes = sorted({int(order[round(q * (len(order) - 1))]) for q in np.linspace(0, 1, ANCHORS)}) if ok.size else []
+    else:  # anchors at the load factor's quantiles, within each set of running batch jobs (they change the mix)
+        on_path = set(path)
+        touching = [j for j in active if on_path & set(tr.job_reach.get(j, ()))]  # jobs that load the request path
+        jobs = np.stack([active[j] for j in touching], axis=1) if touching else np.zeros((MINUTES, 1), dtype=bool)
+        group = np.unique(jobs, axis=0, return_inverse=True)[1].reshape(-1)
+        minutes = []
+        for g in np.unique(group):
+            ok = np.flatnonzero(~sat & (group == g))
+            order = ok[np.argsort(f[ok], kind="stable")]
+            if ok.size:
+                k = ANCHORS if f[order[-1]] - f[order[0]] > 0.05 else 1
+                minutes += sorted({int(order[round(q * (len(order) - 1))]) for q in np.linspace(0, 1, k)})
     done = {t: composed(t) for t in minutes}
     busiest = max(done, key=lambda t: f[t], default=None)
     crit = [n for n in done[busiest].critical_path if n in parts] if busiest is not None else path
-    proxy = np.zeros(MINUTES)
+    means = np.zeros(MINUTES)
+    spread = np.zeros(MINUTES)
     delay = np.zeros(MINUTES)
     for n in crit:
-        proxy += parts[n].steady_p99_ms
+        m = np.nan_to_num(parts[n].steady_mean_ms)
+        means += m
+        spread += (np.nan_to_num(parts[n].steady_p99_ms) - m) ** 2
         delay += parts[n].wait_backlog_ms
+    proxy = means + np.sqrt(spread)  # tails along a path add like spreads, not like percentiles
     if exact:
         steady = np.full(MINUTES, np.nan)
         for t, e2e in done.items():
             steady[inverse == inverse[t]] = e2e.p99_ms if e2e.p99_ms is not None else np.nan
         return np.where(np.isnan(steady), proxy, steady) + delay, sat, True
-    xs = [f[t] for t, e2e in done.items() if e2e.p99_ms is not None and proxy[t] > 0]
-    rs = [e2e.p99_ms / proxy[t] for t, e2e in done.items() if e2e.p99_ms is not None and proxy[t] > 0]
     ratio = np.ones(MINUTES)
-    if xs:
-        o = np.argsort(xs, kind="stable")
-        ratio = np.interp(f, np.asarray(xs)[o], np.asarray(rs)[o])
+    for g in np.unique(group):
+        here = [t for t, e2e in done.items() if group[t] == g and e2e.p99_ms is not None and proxy[t] > 0]
+        if not here:
+            here = [t for t, e2e in done.items() if e2e.p99_ms is not None and proxy[t] > 0]
+        if here:
+            xs = np.array([f[t] for t in here])
+            rs = np.array([done[t].p99_ms / proxy[t] for t in here])
+            o = np.argsort(xs, kind="stable")
+            ratio = np.where(group == g, np.interp(f, xs[o], rs[o]), ratio)
     return ratio * proxy + delay, sat, False
 
 
