@@ -391,11 +391,12 @@ def _simulate(rp: ResolvedPattern, vals: dict[str, float], options: DayOptions) 
     active = {w.id: w.active for w in windows}
     comps: dict[str, ComponentDay] = {}
     parts: dict[str, _Series] = {}
+    memo: dict = {}  # station nodes shared by components of the same cv
     for c in rp.pattern.components:
         z = sized[c.id]
         if z.station is None:
             continue
-        s = _series(rp, tr, z, f, active, options, component_costs(z, tr).storage_gb)
+        s = _series(rp, tr, z, f, active, options, component_costs(z, tr).storage_gb, memo)
         parts[c.id] = s
         comps[c.id] = s.day
     e2e, e2e_sat, exact = (None, None, True)
@@ -460,7 +461,7 @@ def _policy(rp: ResolvedPattern, z: Sized, u_default: float, spec: DaySpec) -> P
 
 
 def _series(rp: ResolvedPattern, tr: Traffic, z: Sized, f: np.ndarray, active: Mapping[str, np.ndarray],
-            options: DayOptions, storage_gb: float) -> _Series:
+            options: DayOptions, storage_gb: float, memo: dict | None = None) -> _Series:
     s = z.spec
     always_on = z.id in tr.always_on
     calls0, items0 = tr.calls_per_s.get(z.id, 0.0), tr.items_per_s.get(z.id, 0.0)
@@ -513,7 +514,7 @@ def _series(rp: ResolvedPattern, tr: Traffic, z: Sized, f: np.ndarray, active: M
         wait_b = np.where(capacity > 0, backlog / np.where(capacity > 0, capacity, 1.0) * 1000.0,
                           np.where(backlog > 0, np.inf, 0.0))
     saturated = (lam_shard > 0) & ((servers == 0) | (lam_shard >= capacity))
-    mean_st, p99_st = _station_series(lam_shard, service, servers.astype(int), z.queue_cv)
+    mean_st, p99_st = _station_series(lam_shard, service, servers.astype(int), z.queue_cv, memo)
     svc99 = service * queueing.service_quantile_ms(1.0, z.queue_cv, 0.99)  # the service law scales with S
     steady = np.where(saturated, svc99, p99_st)
     steady = np.where(servers > 0, steady, np.nan)
@@ -559,7 +560,8 @@ def _lindley(x: np.ndarray) -> np.ndarray:
     return np.maximum(s - np.minimum(np.minimum.accumulate(s), 0.0), 0.0)
 
 
-def _station_series(lam: np.ndarray, service: np.ndarray, servers: np.ndarray, cv: float) -> tuple[np.ndarray, np.ndarray]:
+def _station_series(lam: np.ndarray, service: np.ndarray, servers: np.ndarray, cv: float,
+                    memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean and p99 response of every minute's station (NaN where saturated or without servers).
 
     At fixed servers c and utilisation ρ a station's times scale with its service time S (T = S·h(c, ρ)), so the
@@ -584,13 +586,13 @@ def _station_series(lam: np.ndarray, service: np.ndarray, servers: np.ndarray, c
         for i, (c, rho) in enumerate(uniq):
             hm[i], hp[i] = _unit_station(int(c), float(rho), cv)
     else:
-        hm, hp = _interpolated(uniq[:, 0], uniq[:, 1], cv)
+        hm, hp = _interpolated(uniq[:, 0], uniq[:, 1], cv, memo)
     mean[idx] = service[idx] * hm[inverse]
     p99[idx] = service[idx] * hp[inverse]
     return mean, p99
 
 
-SMALL_SERVERS = 6
+SMALL_SERVERS = 8
 C_NODE_RATIO = 1.5
 U_NODE_STEP = 0.2
 
@@ -601,19 +603,21 @@ def _unit_station(c: int, rho: float, cv: float) -> tuple[float, float]:
     return got if got is not None else (math.inf, math.inf)
 
 
-def _interpolated(c: np.ndarray, rho: np.ndarray, cv: float) -> tuple[np.ndarray, np.ndarray]:
-    cs = np.unique(c)
-    nodes = [x for x in cs if x <= SMALL_SERVERS]
-    big = cs[cs > SMALL_SERVERS]
-    if big.size:
-        lo, hi = float(big[0]), float(big[-1])
-        n = max(1, math.ceil(math.log(hi / lo) / math.log(C_NODE_RATIO) - 1e-9)) if hi > lo else 0
-        nodes += sorted({round(lo * (hi / lo) ** (i / n)) if n else lo for i in range(n + 1)} | {lo, hi})
-    c_nodes = np.array(sorted(set(nodes)), dtype=float)
+def _interpolated(c: np.ndarray, rho: np.ndarray, cv: float,
+                  memo: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """ln h on a fixed grid (every c up to ``SMALL_SERVERS``, then round(SMALL_SERVERS × C_NODE_RATIO^k); u at
+    multiples of ``U_NODE_STEP``), so stations of the same cv share their nodes through ``memo``."""
+    memo = {} if memo is None else memo
+    c_lo, c_hi = float(c.min()), float(c.max())
+    geometric = [float(round(SMALL_SERVERS * C_NODE_RATIO ** k)) for k in range(1, 400)
+                 if SMALL_SERVERS * C_NODE_RATIO ** (k - 1) < c_hi]
+    below = [g for g in geometric if g <= c_lo]
+    nodes = {float(x) for x in range(int(c_lo), SMALL_SERVERS + 1)} | {g for g in geometric if g > c_lo} | set(below[-1:])
+    c_nodes = np.array(sorted(x for x in nodes if x >= 1), dtype=float)
     u = -np.log1p(-rho)
-    u_lo, u_hi = float(u.min()), float(u.max())
-    k = max(1, math.ceil((u_hi - u_lo) / U_NODE_STEP - 1e-9)) if u_hi > u_lo else 0
-    u_nodes = np.linspace(u_lo, u_hi, k + 1)
+    k_lo = math.floor(float(u.min()) / U_NODE_STEP)
+    k_hi = max(math.ceil(float(u.max()) / U_NODE_STEP), k_lo + 1)
+    u_nodes = np.arange(k_lo, k_hi + 1) * U_NODE_STEP
     rho_nodes = -np.expm1(-u_nodes)
     lc, lcn = np.log(c), np.log(c_nodes)
     i, wx = _cell(lcn, lc)
@@ -625,8 +629,11 @@ def _interpolated(c: np.ndarray, rho: np.ndarray, cv: float) -> tuple[np.ndarray
     width = len(u_nodes)
     corners = np.unique(np.concatenate([i * width + j, i1 * width + j, i * width + j1, i1 * width + j1]))
     for a, b in zip((corners // width).tolist(), (corners % width).tolist(), strict=True):
-        m, q = _unit_station(int(c_nodes[a]), float(rho_nodes[b]), cv)
-        ym[a, b], yp[a, b] = math.log(m), math.log(q)
+        key = (int(c_nodes[a]), k_lo + b, cv)
+        if key not in memo:
+            m, q = _unit_station(int(c_nodes[a]), float(rho_nodes[b]), cv)
+            memo[key] = (math.log(m), math.log(q))
+        ym[a, b], yp[a, b] = memo[key]
 
     def lerp(t: np.ndarray) -> np.ndarray:
         return ((1 - wx) * (1 - wy) * t[i, j] + wx * (1 - wy) * t[i1, j] + (1 - wx) * wy * t[i, j1] + wx * wy * t[i1, j1])
