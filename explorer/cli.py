@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer list|show|types|validate|schema|estimate|queue``.
+"""Command line: ``python -m explorer list|show|types|validate|schema|estimate|queue|simulate``.
 
 Bad arguments get one line on stderr and exit code 2; invalid pattern files
 exit 1 with every message. Never a traceback for a user error.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import orjson
 
-from explorer import export_cli
+from explorer import day_cli, export_cli
 from explorer.engine import queueing
 from explorer.engine.analysis import analyse
 from explorer.engine.availability import availability
@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-utilization", type=_number)
     p.add_argument("--json", action="store_true")
     export_cli.add_parser(sub)
+    day_cli.add_parser(sub)
     return ap
 
 
@@ -168,6 +169,8 @@ def _run(args) -> int:
         return _queue(args)
     if cmd == "export":
         return export_cli.run(args)
+    if cmd == "simulate":
+        return day_cli.run(args)
     raise UsageError(f"unknown command {cmd!r}")
 
 

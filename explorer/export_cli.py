@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from explorer.engine.day import day_options, parse_spike, simulate
 from explorer.errors import ExplorerError, ExportError, PatternError
 from explorer.export import DEFAULT_DPI, FORMATS, MAX_DPI, MIN_DPI, export, filename, view_ids
 from explorer.model.choice import parse_models, with_models
@@ -25,6 +26,7 @@ from explorer.model.loader import load_pattern
 from explorer.model.scenario import parse_sets
 from explorer.model.whatif import parse_failures
 from explorer.render.styles import DrawOptions
+from explorer.study.day_note import day_markdown
 
 
 class ExportUsageError(ExplorerError):
@@ -54,6 +56,9 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", metavar="PATH", default=None,
                    help="file to write, or a directory to write a descriptively named file into")
     p.add_argument("--force", action="store_true", help="replace an existing file in the -o directory")
+    p.add_argument("--day", action="store_true", help="md: add a day of traffic (as `simulate --md`) to the note")
+    p.add_argument("--spike", action="append", default=[], metavar="K:MINUTES[@HOUR]",
+                   help="md: a spike in that day (repeatable; implies --day)")
 
 
 def _dpi(text: str) -> float:
@@ -90,6 +95,8 @@ def run(args) -> int:
         known = ", ".join(list(rp.graph.nodes)[:12])
         raise ExportUsageError(f"--select: {rp.id} has no component {args.select!r} (known: {known})")
 
+    if (args.day or args.spike) and args.format != "md":
+        raise ExportUsageError("--day and --spike apply to --format md only")
     target = _target(args, rp, values, fmt)
     if target is None and fmt.binary and sys.stdout.isatty():
         raise ExportUsageError(f"{fmt.title} is binary: give -o PATH (or redirect stdout to a file)")
@@ -110,6 +117,8 @@ def run(args) -> int:
         data = export(rp, values, args.mode, args.format, options, dpi=args.dpi or DEFAULT_DPI, progress=progress,
                       failures=failures, image=image.name if image is not None else None)
         picture = export(rp, values, args.mode, "svg", options) if image is not None else None
+        if args.day or args.spike:
+            data += b"\n" + _day_section(rp, values, args)
     except ExportError as exc:
         print(f"python -m explorer: error: {exc}", file=sys.stderr)
         return 1
@@ -129,6 +138,15 @@ def run(args) -> int:
 def _into_directory(args) -> bool:
     """``-o`` names a directory: the file gets its descriptive name there."""
     return Path(args.output).expanduser().is_dir() or args.output.endswith(("/", os.sep))
+
+
+def _day_section(rp, values, args) -> bytes:
+    """The note's day of traffic (``--day``/``--spike``), as ``simulate --md`` prints it."""
+    try:
+        spikes = [parse_spike(s) for s in args.spike]
+    except ExplorerError as exc:
+        raise ExportUsageError(f"--spike: {exc}") from None
+    return day_markdown(simulate(rp, values, day_options(rp, spikes=spikes))).encode()
 
 
 def _target(args, rp, values, fmt) -> Path | None:

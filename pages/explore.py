@@ -15,6 +15,7 @@ from explorer.render import charts, diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import present
 from pages import model_panel, ui, whatif_panel
+from pages.day_panel import render_day_panel
 from pages.diagram_widget import diagram_widget, selection_details
 from pages.export_panel import render_export_toolbar
 from pages.whatif_panel import render_availability_headline, render_whatif_panel, whatif_query
@@ -26,7 +27,7 @@ LAST_QUERY_KEY = f"{NS}:last_query"
 LINK_KEY = f"{NS}:link"
 TABS_KEY = f"{NS}:tabs"
 CHARTS_KEY = f"{NS}:charts"
-CHART_TABS = ["Latency waterfall", "Utilisation", "Scaling curves", "Cost breakdown"]
+CHART_TABS = ["Latency waterfall", "Utilisation", "Scaling curves", "Cost breakdown", "Day"]
 
 
 def _prefix(pattern_id: str) -> str:
@@ -233,7 +234,8 @@ def _scaling(rp, report, values, mode):
 def _charts(rp, report, values, mode) -> None:
     tabs = st.tabs(CHART_TABS, key=TABS_KEY, on_change="rerun")
     makers = [lambda: charts.latency_waterfall(report), lambda: charts.utilization_chart(report),
-              lambda: _scaling(rp, report, values, mode), lambda: charts.cost_breakdown(report)]
+              lambda: _scaling(rp, report, values, mode), lambda: charts.cost_breakdown(report),
+              lambda: render_day_panel(rp, values, ui.theme())]
     for i, (tab, make) in enumerate(zip(tabs, makers, strict=True)):
         with tab:
             if tab.open is False:  # lazy: only the open tab is computed (None = no state, draw all)

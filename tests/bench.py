@@ -189,6 +189,7 @@ def main() -> int:
         compare(args.baseline.resolve(), args.quick)
         return 0
     engine(args.quick)
+    optional("tests.bench_day", "A day of traffic: 1,440-minute fluid runs (ms, medians)")
     cli(args.quick)
     if args.only_engine:
         return 0

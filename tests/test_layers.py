@@ -20,7 +20,7 @@ PKG = ROOT / "explorer"
 FLOORS = {
     "explorer.errors": 0, "explorer.units": 0,
     "explorer.model": 1, "explorer.engine": 2, "explorer.render": 3, "explorer.study": 4,
-    "explorer.export": 5, "explorer.export_cli": 6, "explorer.validate": 6, "explorer.cli": 7, "explorer.__main__": 8,
+    "explorer.export": 5, "explorer.export_cli": 6, "explorer.day_cli": 6, "explorer.validate": 6, "explorer.cli": 7, "explorer.__main__": 8,
     "explorer": 9,  # the package's own __init__ names the public surface (lazily)
 }
 

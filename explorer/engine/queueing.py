@@ -1045,3 +1045,26 @@ def _size_for_p99(s_ms: float, c0: int, lam: float, a: float, cs: float, ca: flo
         f"at utilization {a / good:.6g}; {before}).",
         "p99",
     )
+
+
+def mean_and_quantile(arrival_rate_per_s: float, service_ms: float, servers: int, q: float,
+                      service_cv: float = 1.0) -> tuple[float, float] | None:
+    """Mean response and its q-quantile of a station, without the other figures of :func:`station`
+    (a day of traffic asks for thousands); None when the station is saturated.
+
+    Examples
+    --------
+    >>> m, p99 = mean_and_quantile(50.0, 10.0, 1, 0.99)   # M/M/1 at rho = 0.5
+    >>> round(m, 3), round(p99, 3)
+    (20.0, 92.103)
+    """
+    lam = _nonneg("arrival_rate_per_s", arrival_rate_per_s)
+    s_ms = _positive("service_ms", service_ms)
+    c = _servers(servers)
+    cs = _nonneg("service_cv", service_cv)
+    a = lam * s_ms / 1000.0
+    if c == 0 or not a < c or c * (1000.0 / s_ms) - lam <= 0.0:
+        return None
+    m = _model_from(s_ms, c, lam, cs, 1.0, _erlang_c_unchecked(c, a))
+    wait = m.c_wait / m.theta_per_ms if m.c_wait > 0.0 else 0.0
+    return wait + s_ms, _quantile(m, _probability(q))

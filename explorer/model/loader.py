@@ -312,6 +312,13 @@ def _cross_check(p: Pattern, doc: Located, catalog: CatalogIndex,
         check_ref(("batch_jobs", i, "entry"), job.entry)
     for i, stream in enumerate(p.streams):
         check_ref(("streams", i, "entry"), stream.entry)
+    if p.day is not None:  # the day: block names components and batch jobs by id
+        for cid in p.day.components:
+            check_ref(("day", "components", cid), cid)
+        jobs = [j.id for j in p.batch_jobs]
+        for jid in p.day.batch_start_hours:
+            if jid not in jobs:
+                err(("day", "batch_start_hours", jid), f"unknown batch job {jid!r} (known: {', '.join(jobs) or 'none'})")
     for i, view in enumerate(p.views):
         if view.components != "all":
             for j, cid in enumerate(view.components):

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from explorer.model.day import DaySpec
 from explorer.model.ml import AnnIndex, GpuServing, MLBlocks, ModelSize, UserTraffic
 from explorer.model.quantities import Identifier, Quantity
 from explorer.model.selector import ModelSelector
@@ -380,6 +381,8 @@ class Pattern(BaseModel):
     """Study notes in the framework's 7 steps."""
     ml: MLBlocks | None = None
     """Pattern-level ML quantities: training, precomputed predictions, features, logging, drift."""
+    day: DaySpec | None = None
+    """A day of traffic: diurnal curve, spikes, batch windows, autoscaling (``simulate``); defaults when absent."""
 
     @field_validator("tags")
     @classmethod
