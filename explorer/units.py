@@ -36,8 +36,8 @@ def compact(value: float | int | None, digits: int = 3) -> str:
     --------
     >>> [compact(v) for v in (0, 0.05, 0.6, 12.5, 999, 1000, 1500, 20000, 999_999, 1.5e6, 1e10, 2.5e12)]
     ['0', '0.05', '0.6', '12.5', '999', '1k', '1.5k', '20k', '1M', '1.5M', '10B', '2.5T']
-    >>> compact(None), compact(float("inf")), compact(-2500)
-    ('–', '∞', '-2.5k')
+    >>> compact(None), compact(float("inf")), compact(-2500), compact(2.31e-5)
+    ('–', '∞', '-2.5k', '0.0000231')
     """
     if value is None:
         return "–"
@@ -59,6 +59,8 @@ def compact(value: float | int | None, digits: int = 3) -> str:
             return sign + _trim(mant, digits) + suffix
     if a >= 100:
         return sign + str(int(round(a)))
+    if a < 0.001:  # no exponent: 0.0000231 reads better than 2.31e-5 next to other numbers
+        return sign + _plain_small(a)
     return sign + _trim(a, digits)
 
 
@@ -77,19 +79,39 @@ def format_quantity(value: float | int | None, unit: str = "") -> str:
     return f"{text} {unit}" if unit and value is not None else text
 
 
-def format_rate(per_s: float | None) -> str:
-    """Calls or items per second: ``20k/s``, ``0.03/s``, ``1/h`` for very slow batch rates.
+RATE_UNITS = ((1.0, "s"), (1 / 60, "min"), (1 / 3600, "h"), (1 / 86400, "day"))
+"""Time units a rate is shown in, largest first: the first whose count is at least 1 is used."""
+
+
+def format_rate(per_s: float | None, what: str = "") -> str:
+    """A rate per second in the unit that gives a readable count: ``/s``, ``/min``, ``/h`` or ``/day``.
+
+    ``what`` names the thing counted (``calls``, ``items``) and goes before the unit. A rate below one a
+    day stays per day with two digits (``0.086/day``); below 0.01 a day it reads ``< 0.01/day``.
 
     Examples
     --------
     >>> format_rate(20000), format_rate(0.5), format_rate(0.0002), format_rate(0)
-    ('20k/s', '0.5/s', '0.72/h', '0/s')
+    ('20k/s', '30/min', '17.3/day', '0/s')
+    >>> format_rate(2.31e-5), format_rate(1e-6), format_rate(1e-9), format_rate(3.5, "calls")
+    ('2/day', '0.086/day', '< 0.01/day', '3.5 calls/s')
+    >>> format_rate(None), format_rate(float("nan")), format_rate(float("inf"))
+    ('–', '–', '∞/s')
     """
-    if per_s is None:
+    if per_s is None or (isinstance(per_s, float) and math.isnan(per_s)):
         return "–"
-    if 0 < per_s < 0.01:
-        return f"{compact(per_s * 3600, 2)}/h"
-    return f"{compact(per_s, 3 if per_s >= 1 else 2)}/s"
+    sep = f" {what}/" if what else "/"
+    if math.isinf(per_s):
+        return f"∞{sep}s"
+    if per_s == 0:
+        return f"0{sep}s"
+    for size, unit in RATE_UNITS:
+        count = per_s / size
+        if abs(count) >= 1 or unit == "day":
+            if abs(count) < 0.01:
+                return f"< 0.01{sep}{unit}"
+            return f"{compact(count, 3 if abs(count) >= 1 else 2)}{sep}{unit}"
+    raise AssertionError("unreachable: the last unit always answers")
 
 
 def format_ms(ms: float | None) -> str:
@@ -235,8 +257,24 @@ def fmt(value: Any) -> str:
             return f"{value:,.0f}"
         if abs(value) >= 1:
             return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
-        return f"{value:.3g}"
+        return _plain_small(value)
     return str(value)
+
+
+def _plain_small(value: float) -> str:
+    """A number below 1 with three significant digits and no exponent (``0.0000231``); below 10⁻⁹ → ``≈0``.
+
+    Examples
+    --------
+    >>> _plain_small(2.31e-05), _plain_small(0.5), _plain_small(-0.000123456), _plain_small(1e-12)
+    ('0.0000231', '0.5', '-0.000123', '≈0')
+    """
+    if value == 0:
+        return "0"
+    if abs(value) < 1e-9:
+        return "≈0"
+    decimals = 2 - math.floor(math.log10(abs(value)))
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def number_text(value: float, integer: bool = False) -> str:

@@ -119,7 +119,7 @@ def _station() -> dict[str, str]:
     if r.saturated:
         st.error(f"Saturated: {format_percent(f['utilization'].value)} utilisation — calls arrive faster than "
                  f"{int(servers)} server(s) can serve them ({f['capacity_per_s'].value:,.4g} calls/s at most). "
-                 "The queue grows without bound, so there is no finite latency.", icon="🚨")
+                 "The queue grows without bound, so there is no finite latency.", icon=":material/error:")
     cols = st.columns(6)
     shown = [("utilization", format_percent(f["utilization"].value)),
              ("p_wait", "–" if f["p_wait"].value is None else format_percent(f["p_wait"].value)),
@@ -135,7 +135,7 @@ def _station() -> dict[str, str]:
             with st.popover("Formula", width="stretch"):
                 ui.show_trace([f[key].explain()])
     if "min_servers" in f and f["min_servers"].value is None:
-        st.warning(f["min_servers"].note, icon="⚠️")
+        st.warning(f["min_servers"].note, icon=":material/warning:")
     with st.expander("Every number with its formula", expanded=False):
         ui.show_trace([fig.explain() for fig in f.values()])
     if "p99_closed_form_ms" in f:
@@ -186,7 +186,7 @@ def _chain() -> dict[str, str]:
         return {}
     f = r.figures
     if r.saturated:
-        st.error(f["true_p99_ms"].note + ". Add servers or lower the rate.", icon="🚨")
+        st.error(f["true_p99_ms"].note + ". Add servers or lower the rate.", icon=":material/error:")
     else:
         m1, m2, m3 = st.columns(3)
         m1.metric("True p99 (composed)", format_ms(f["true_p99_ms"].value))

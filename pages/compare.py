@@ -149,7 +149,7 @@ def _diagrams(side_a, rp_a, cmp: compare.Comparison, side_b, rp_b, titles: tuple
             st.caption(ui.md_safe(compare.describe_side(side, rp)))
             st.graphviz_chart(diagram.to_dot(rp, report, DrawOptions(view=view, theme=ui.theme())), width="stretch")
             for b in report.bottlenecks[:1]:
-                st.warning(b.reason, icon="⚠️")
+                st.warning(b.reason, icon=":material/warning:")
 
 
 def _delta_table(cmp: compare.Comparison) -> None:
@@ -217,7 +217,7 @@ def main() -> None:
     labels = (f"A: {preset.a.label}", f"B: {preset.b.label}") if on_preset else ("A", "B")
     if preset is not None:
         if on_preset:
-            st.info(f"**{preset.question}** {preset.look_at}", icon="🔎")
+            st.info(f"**{preset.question}** {preset.look_at}", icon=":material/search:")
         else:
             st.caption(f"Changed from the preset “{preset.title}”.")
 
