@@ -20,6 +20,10 @@ def _trim(x: float, digits: int) -> str:
     """``x`` with at most ``digits`` significant digits and no trailing zeros."""
     if x == 0:
         return "0"
+    if abs(x) >= 10 ** digits * (1 - 0.5 * 10 ** -digits):  # 999.96 at 3 digits: "1000", never "1e3"
+        return f"{x:.0f}"
+    if abs(x) < 0.001:
+        return _plain_small(x)
     text = f"{x:.{digits}g}"
     if "e" in text:  # tiny numbers: keep scientific notation but tidy
         mant, _, exp = text.partition("e")
@@ -151,12 +155,12 @@ def format_gb(gb: float | None) -> str:
 
     Examples
     --------
-    >>> format_gb(512), format_gb(1536), format_gb(3.2e6), format_gb(0.25)
-    ('512 GB', '1.54 TB', '3.2 PB', '0.25 GB')
+    >>> format_gb(512), format_gb(1536), format_gb(3.2e6), format_gb(0.25), format_gb(999_999_000)
+    ('512 GB', '1.54 TB', '3.2 PB', '0.25 GB', '1000 PB')
     """
     if gb is None:
         return "–"
-    for size, unit in ((1e6, "PB"), (1e3, "TB")):
+    for size, unit in ((1e9, "EB"), (1e6, "PB"), (1e3, "TB")):
         if abs(gb) >= size:
             return f"{_trim(gb / size, 3)} {unit}"
     return f"{_trim(gb, 3) if gb < 100 else int(round(gb))} GB"

@@ -16,7 +16,6 @@ from explorer.model.scenario import check_values
 from explorer.render import diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import compare, present
-from explorer.units import number_text
 from pages import ui
 
 NS = "compare"
@@ -149,7 +148,7 @@ def _diagrams(side_a, rp_a, cmp: compare.Comparison, side_b, rp_b, titles: tuple
             st.caption(ui.md_safe(compare.describe_side(side, rp)))
             st.graphviz_chart(diagram.to_dot(rp, report, DrawOptions(view=view, theme=ui.theme())), width="stretch")
             for b in report.bottlenecks[:1]:
-                st.warning(b.reason, icon=":material/warning:")
+                st.warning(present.tidy(b.reason), icon=":material/warning:")
 
 
 def _delta_table(cmp: compare.Comparison) -> None:
@@ -157,11 +156,14 @@ def _delta_table(cmp: compare.Comparison) -> None:
     if not cmp.rows:
         st.info("The two scenarios share no component ids, so there is nothing to compare row by row.")
     else:
-        st.dataframe(pd.DataFrame(cmp.table()), hide_index=True, width="stretch", key=f"{NS}:rows",
-                     column_config={c: st.column_config.NumberColumn(format="compact")
-                                    for c in cmp.table()[0] if c not in ("component", "status A", "status B")})
+        st.caption("A → B for each component both sides share, the most changed first.")
+        st.dataframe(pd.DataFrame(cmp.text_table()), hide_index=True, width="stretch", key=f"{NS}:rows",
+                     column_config={"Component": st.column_config.TextColumn(width="medium", pinned=True)})
     if cmp.only_a or cmp.only_b:
-        st.caption(f"Only in A: {', '.join(cmp.only_a) or 'none'} · only in B: {', '.join(cmp.only_b) or 'none'}")
+        names_a = {c.id: c.label for c in cmp.report_a.components.values()}
+        names_b = {c.id: c.label for c in cmp.report_b.components.values()}
+        st.caption(f"Only in A: {', '.join(names_a[c] for c in cmp.only_a) or 'none'} · "
+                   f"only in B: {', '.join(names_b[c] for c in cmp.only_b) or 'none'}")
     with st.expander("Formulas behind the differences"):
         lines = [m.delta.explain() for m in cmp.metrics]
         for r in cmp.rows:
@@ -228,12 +230,11 @@ def main() -> None:
         ui.show_error(exc)
         return
     cmp = compare.compare_reports(side_a, side_b, report_a, report_b)
-    differs = [f"{n}: {v_a if v_a is None else number_text(v_a)} → {v_b if v_b is None else number_text(v_b)}"
-               + (f" {u}" if u else "") for n, v_a, v_b, u in cmp.changed_values] if rp_a.id == rp_b.id else []
+    differs = compare.value_changes(cmp, rp_a, rp_b) if rp_a.id == rp_b.id else []
     if side_a.mode != side_b.mode:
-        differs.append(f"mode: {side_a.mode} → {side_b.mode}")
+        differs.append(f"replicas: {present.MODE_LABELS[side_a.mode]} → {present.MODE_LABELS[side_b.mode]}")
     if rp_a.id != rp_b.id:
-        differs.insert(0, f"pattern: {rp_a.id} → {rp_b.id}")
+        differs.insert(0, f"pattern: {rp_a.pattern.title} → {rp_b.pattern.title}")
     st.markdown("**What differs:** " + (ui.md_safe("; ".join(differs)) if differs else "nothing yet — change a side."))
 
     _headline(cmp, *labels)
