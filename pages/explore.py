@@ -238,14 +238,14 @@ def _table(report, prefix: str) -> None:
         on_select="rerun", selection_mode="single-row",
         column_config={
             "id": None,
-            "Component": st.column_config.TextColumn(width="medium", pinned=True),
-            "Status": st.column_config.TextColumn(width="small", help="Coloured like the node on the diagram"),
+            "Component": st.column_config.TextColumn(width=210, pinned=True),
+            "Status": st.column_config.TextColumn(width=120, help="Coloured like the node on the diagram"),
             "Utilisation": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
-                                                           width="small", color="gray"),
-            "p99": st.column_config.TextColumn(width="small"),
-            "Replicas": st.column_config.TextColumn(width="small", help="Replicas per shard"),
-            "Memory": st.column_config.TextColumn(width="small"),
-            "Cost / month": st.column_config.TextColumn(width="small"),
+                                                           width=100, color="gray"),
+            "p99": st.column_config.TextColumn(width=80),
+            "Replicas": st.column_config.TextColumn(width=80, help="Replicas per shard"),
+            "Memory": st.column_config.TextColumn(width=85),
+            "Cost / month": st.column_config.TextColumn(width=100),
             "Recommended": st.column_config.TextColumn(help="Fewest replicas per shard that meet the target "
                                                             "utilisation and the stage's latency budget"),
             "Sizing": st.column_config.TextColumn(help="Over-provisioned: far under the target utilisation with "

@@ -324,7 +324,7 @@ def headline(report: Report) -> list[Metric]:
         else:
             value = e.target_percentile_ms
             diff = -(e.margin_ms or 0.0)
-            sign = "+" if diff > 0 else "−"
+            sign = "+" if diff > 0 else "-"  # ASCII: st.metric reads the sign for the arrow
             delta = f"{sign}{format_ms(abs(diff))} vs {format_ms(e.target_ms)}"
             out.append(Metric("p99", f"End-to-end p{pct}", format_ms(value), delta, "inverse",
                               f"The composed p{pct} {verdict(e)} the {format_ms(e.target_ms)} target "
@@ -511,8 +511,8 @@ def ml_headline(report: Report, limit: int = 4) -> list[Metric]:
 
 # --------------------------------------------------------------------------- capacity table
 
-TABLE_COLUMNS = ("Component", "Status", "Utilisation", "p99", "Replicas", "Memory", "Cost / month", "Recommended",
-                 "Sizing", "Calls", "Service", "Shards")
+TABLE_COLUMNS = ("Component", "Status", "Utilisation", "p99", "Replicas", "Memory", "Cost / month", "Sizing",
+                 "Recommended", "Calls", "Service", "Shards")
 """The capacity table's columns, most important first (what fits a 1440 px page without scrolling comes first)."""
 
 
@@ -533,7 +533,7 @@ def _flag_text(f: ProvisioningFlag | None) -> str:
     if f is None:
         return ""
     if f.kind == "over":
-        return f"over: {f.replicas} → {f.recommended}, {format_usd(f.usd_month)}/mo spare"
+        return f"over: {f.replicas} → {f.recommended} · {format_usd(f.usd_month)}/mo spare"
     return f"under: {f.replicas} → {f.recommended}"
 
 
@@ -569,8 +569,8 @@ def capacity_rows(report: Report) -> list[dict]:
             "Replicas": "— (client)" if client else str(c.replicas),
             "Memory": "—" if client else format_gb(c.memory_gb),
             "Cost / month": "—" if client else format_usd(c.cost_usd_month),
-            "Recommended": _recommended_text(c),
             "Sizing": _flag_text(flags.get(c.id)),
+            "Recommended": _recommended_text(c),
             "Calls": format_rate(c.calls_per_s),
             "Service": format_ms(c.service_ms),
             "Shards": "—" if client else str(c.shards),
