@@ -247,8 +247,16 @@ def log_space(lo: float, hi: float, points: int) -> list[float]:
 
 
 def fmt(value: Any) -> str:
-    """Compact, stable number formatting for traces and labels."""
-    if isinstance(value, bool) or value is None:
+    """Compact, stable number formatting for traces and labels; a missing value reads ``none``, never ``None``.
+
+    Examples
+    --------
+    >>> fmt(1234.5), fmt(0.5), fmt(2.31e-05), fmt(None), fmt(True)
+    ('1,234', '0.5', '0.0000231', 'none', 'True')
+    """
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
         return f"{value:,}"

@@ -4,7 +4,10 @@ its one-click fixes work: "auto-size this component" sets that component's repli
 
 from __future__ import annotations
 
-from apptest import run_app
+import re
+
+import pytest
+from apptest import run_app, run_page
 
 PATTERN = "ad_click_prediction"
 PREFIX = f"explore:{PATTERN}:"
@@ -53,3 +56,18 @@ def test_a_link_with_a_replica_count_reopens_it():
     at = run_app({"pattern": PATTERN, "peak_qps": "100", "replicas.ranker": "3"})
     assert table_row(at, "Click model (DLRM / DCN, GPU)")["Replicas"] == "3"
     assert at.query_params["replicas.ranker"] == "3"
+
+
+BAD = re.compile(r"\bNone\b|\bnan\b|\d[eE][-+]?\d")
+
+
+@pytest.mark.parametrize(("name", "query"), [("calculator", {}), ("compare", {"preset": "batch_vs_online"}),
+                                             ("study", {"pattern": PATTERN})])
+def test_pages_show_no_none_nan_or_exponent(name, query):
+    at = run_page(name, query)
+    shown = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
+             for e in getattr(at, kind)]
+    shown += [f"{m.label} {m.value} {m.proto.delta}" for m in at.metric]
+    shown += [frame.value.to_string() for frame in at.dataframe]
+    bad = [text[:200] for text in shown if BAD.search(text)]
+    assert not bad, bad

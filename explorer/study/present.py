@@ -598,7 +598,7 @@ def component_summary(report: Report, cid: str) -> str:
         return f"{c.label} ({c.id}) is outside the system: it sends the requests."
     lat = "saturated (no finite latency)" if c.saturated else f"p99 {format_ms(c.p99_ms)}"
     shards = f"{c.shards} shards × {c.replicas} replicas" if c.shards > 1 else f"{c.replicas} replicas"
-    return (f"{c.label} ({c.id}, {c.type}): {compact(c.calls_per_s)} calls/s, {shards}, utilisation "
+    return (f"{c.label} ({c.id}, {c.type}): {format_rate(c.calls_per_s, 'calls')}, {shards}, utilisation "
             f"{format_percent(c.utilization)}, {lat}, {format_usd(c.cost_usd_month)}/month — status {c.status}.")
 
 
