@@ -51,3 +51,30 @@ def test_home_and_end_reach_the_ends_of_the_log_sliders(app_url, page, start):
                 assert got == pytest.approx(want), f"{key} on {q.label} gave {got}, expected {want}"
             shown = page.get_by_role("slider", name=q.label).get_attribute("aria-valuetext")
             assert shown == slider_spec(q, got).fmt(got), "the thumb shows the value the page analysed"
+
+
+def test_theme_menu_switches_to_dark_and_back(app_url, page):
+    """Light and dark are one click away in the ⋮ menu (the config sets no fixed theme)."""
+    page.goto(app_url + f"/?pattern={PATTERN}&peak_qps=100")
+    wait_for_app(page, diagram=True)
+
+    def background() -> str:
+        return page.evaluate("getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+
+    def dark(rgb: str) -> bool:
+        r, g, b = (int(x) for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3])
+        return r + g + b < 3 * 80
+
+    for choice, want_dark in (("Dark", True), ("Light", False)):
+        page.get_by_test_id("stMainMenu").first.click()
+        page.get_by_test_id(f"stMainMenuItem-theme-{choice}").click()
+        page.wait_for_function(
+            """(wantDark) => {
+                const c = getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor;
+                const [r, g, b] = c.match(/\\d+/g).map(Number);
+                return (r + g + b < 240) === wantDark;
+            }""", arg=want_dark)
+        assert dark(background()) == want_dark
+        page.keyboard.press("Escape")
+    legend = page.get_by_label("Colour legend")
+    assert "INFEASIBLE" in legend.inner_text() and "SATURATED" in legend.inner_text()
