@@ -374,7 +374,8 @@ PAGE_CSS = """
 }
 /* headline values and deltas wrap instead of being cut with an ellipsis */
 [data-testid="stMetricValue"] > div, [data-testid="stMetricDelta"] > div {
-  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere; }
 </style>
 """
 """Page chrome shared by every page (see :func:`page_style`)."""

@@ -491,7 +491,7 @@ def ml_headline(report: Report, limit: int = 4) -> list[Metric]:
                                                       "cost_usd_month") if k in F)))
         elif s.key == "training" and "cost_usd_month" in F:
             age = F.get("model_age_mean_hours")
-            out.append(Metric("ml_training", "Training per month", figure_text(F["cost_usd_month"]),
+            out.append(Metric("ml_training", "Training per month", format_usd(F["cost_usd_month"].value),
                               f"model age {figure_text(age)}" if age is not None else None, "off",
                               "Retrains per month × cost per run; the model's mean age at serving time.",
                               tuple(ref + k for k in ("cost_usd_month", "cost_usd", "model_age_mean_hours")
@@ -501,7 +501,8 @@ def ml_headline(report: Report, limit: int = 4) -> list[Metric]:
                               "Mean age of a streaming feature: half the window plus the pipeline lag.",
                               tuple(ref + k for k in ("mean_age_s", "max_age_s") if k in F)))
         elif s.key == "logging" and "growth_gb_per_month" in F:
-            out.append(Metric("ml_logging", "Log growth", figure_text(F["growth_gb_per_month"]), None, "off",
+            out.append(Metric("ml_logging", "Log growth per month", format_gb(F["growth_gb_per_month"].value), None,
+                              "off",
                               "Logged events × bytes per event, per month.",
                               tuple(ref + k for k in ("growth_gb_per_month", "steady_state_gb") if k in F)))
         if len(out) >= limit:
