@@ -1,15 +1,18 @@
-"""Architecture Explorer: the Streamlit entry point. Builds the navigation only."""
+"""Architecture Explorer: the Streamlit entry point. Builds the navigation (and the page chrome every page shares)."""
 
 import streamlit as st
 
-st.set_page_config(page_title="Architecture Explorer", page_icon="🧭", layout="wide")
+from pages import ui
+
+st.set_page_config(page_title="Architecture Explorer", page_icon=":material/explore:", layout="wide")
+ui.page_style()
 
 pages = [
-    st.Page("pages/explore.py", title="Explore", icon="🧭", default=True),
-    st.Page("pages/compare.py", title="Compare", icon="⚖️"),
-    st.Page("pages/study.py", title="Study", icon="📚"),
-    st.Page("pages/calculator.py", title="Calculator", icon="🧮"),
-    st.Page("pages/editor.py", title="Your patterns", icon="✏️"),
-    st.Page("pages/method.py", title="Method", icon="📐"),
+    st.Page("pages/explore.py", title="Explore", icon=":material/explore:", default=True),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/study.py", title="Study", icon=":material/school:"),
+    st.Page("pages/calculator.py", title="Calculator", icon=":material/calculate:"),
+    st.Page("pages/editor.py", title="Your patterns", icon=":material/edit_note:"),
+    st.Page("pages/method.py", title="Method", icon=":material/functions:"),
 ]
 st.navigation(pages).run()

@@ -20,6 +20,10 @@ def _trim(x: float, digits: int) -> str:
     """``x`` with at most ``digits`` significant digits and no trailing zeros."""
     if x == 0:
         return "0"
+    if abs(x) >= 10 ** digits * (1 - 0.5 * 10 ** -digits):  # 999.96 at 3 digits: "1000", never "1e3"
+        return f"{x:.0f}"
+    if abs(x) < 0.001:
+        return _plain_small(x)
     text = f"{x:.{digits}g}"
     if "e" in text:  # tiny numbers: keep scientific notation but tidy
         mant, _, exp = text.partition("e")
@@ -36,8 +40,8 @@ def compact(value: float | int | None, digits: int = 3) -> str:
     --------
     >>> [compact(v) for v in (0, 0.05, 0.6, 12.5, 999, 1000, 1500, 20000, 999_999, 1.5e6, 1e10, 2.5e12)]
     ['0', '0.05', '0.6', '12.5', '999', '1k', '1.5k', '20k', '1M', '1.5M', '10B', '2.5T']
-    >>> compact(None), compact(float("inf")), compact(-2500)
-    ('–', '∞', '-2.5k')
+    >>> compact(None), compact(float("inf")), compact(-2500), compact(2.31e-5)
+    ('–', '∞', '-2.5k', '0.0000231')
     """
     if value is None:
         return "–"
@@ -59,6 +63,8 @@ def compact(value: float | int | None, digits: int = 3) -> str:
             return sign + _trim(mant, digits) + suffix
     if a >= 100:
         return sign + str(int(round(a)))
+    if a < 0.001:  # no exponent: 0.0000231 reads better than 2.31e-5 next to other numbers
+        return sign + _plain_small(a)
     return sign + _trim(a, digits)
 
 
@@ -77,19 +83,39 @@ def format_quantity(value: float | int | None, unit: str = "") -> str:
     return f"{text} {unit}" if unit and value is not None else text
 
 
-def format_rate(per_s: float | None) -> str:
-    """Calls or items per second: ``20k/s``, ``0.03/s``, ``1/h`` for very slow batch rates.
+RATE_UNITS = ((1.0, "s"), (1 / 60, "min"), (1 / 3600, "h"), (1 / 86400, "day"))
+"""Time units a rate is shown in, largest first: the first whose count is at least 1 is used."""
+
+
+def format_rate(per_s: float | None, what: str = "") -> str:
+    """A rate per second in the unit that gives a readable count: ``/s``, ``/min``, ``/h`` or ``/day``.
+
+    ``what`` names the thing counted (``calls``, ``items``) and goes before the unit. A rate below one a
+    day stays per day with two digits (``0.086/day``); below 0.01 a day it reads ``< 0.01/day``.
 
     Examples
     --------
     >>> format_rate(20000), format_rate(0.5), format_rate(0.0002), format_rate(0)
-    ('20k/s', '0.5/s', '0.72/h', '0/s')
+    ('20k/s', '30/min', '17.3/day', '0/s')
+    >>> format_rate(2.31e-5), format_rate(1e-6), format_rate(1e-9), format_rate(3.5, "calls")
+    ('2/day', '0.086/day', '< 0.01/day', '3.5 calls/s')
+    >>> format_rate(None), format_rate(float("nan")), format_rate(float("inf"))
+    ('–', '–', '∞/s')
     """
-    if per_s is None:
+    if per_s is None or (isinstance(per_s, float) and math.isnan(per_s)):
         return "–"
-    if 0 < per_s < 0.01:
-        return f"{compact(per_s * 3600, 2)}/h"
-    return f"{compact(per_s, 3 if per_s >= 1 else 2)}/s"
+    sep = f" {what}/" if what else "/"
+    if math.isinf(per_s):
+        return f"∞{sep}s"
+    if per_s == 0:
+        return f"0{sep}s"
+    for size, unit in RATE_UNITS:
+        count = per_s / size
+        if abs(count) >= 1 or unit == "day":
+            if abs(count) < 0.01:
+                return f"< 0.01{sep}{unit}"
+            return f"{compact(count, 3 if abs(count) >= 1 else 2)}{sep}{unit}"
+    raise AssertionError("unreachable: the last unit always answers")
 
 
 def format_ms(ms: float | None) -> str:
@@ -129,12 +155,12 @@ def format_gb(gb: float | None) -> str:
 
     Examples
     --------
-    >>> format_gb(512), format_gb(1536), format_gb(3.2e6), format_gb(0.25)
-    ('512 GB', '1.54 TB', '3.2 PB', '0.25 GB')
+    >>> format_gb(512), format_gb(1536), format_gb(3.2e6), format_gb(0.25), format_gb(999_999_000)
+    ('512 GB', '1.54 TB', '3.2 PB', '0.25 GB', '1000 PB')
     """
     if gb is None:
         return "–"
-    for size, unit in ((1e6, "PB"), (1e3, "TB")):
+    for size, unit in ((1e9, "EB"), (1e6, "PB"), (1e3, "TB")):
         if abs(gb) >= size:
             return f"{_trim(gb / size, 3)} {unit}"
     return f"{_trim(gb, 3) if gb < 100 else int(round(gb))} GB"
@@ -221,8 +247,16 @@ def log_space(lo: float, hi: float, points: int) -> list[float]:
 
 
 def fmt(value: Any) -> str:
-    """Compact, stable number formatting for traces and labels."""
-    if isinstance(value, bool) or value is None:
+    """Compact, stable number formatting for traces and labels; a missing value reads ``none``, never ``None``.
+
+    Examples
+    --------
+    >>> fmt(1234.5), fmt(0.5), fmt(2.31e-05), fmt(None), fmt(True)
+    ('1,234', '0.5', '0.0000231', 'none', 'True')
+    """
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
         return f"{value:,}"
@@ -235,8 +269,24 @@ def fmt(value: Any) -> str:
             return f"{value:,.0f}"
         if abs(value) >= 1:
             return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
-        return f"{value:.3g}"
+        return _plain_small(value)
     return str(value)
+
+
+def _plain_small(value: float) -> str:
+    """A number below 1 with three significant digits and no exponent (``0.0000231``); below 10⁻⁹ → ``≈0``.
+
+    Examples
+    --------
+    >>> _plain_small(2.31e-05), _plain_small(0.5), _plain_small(-0.000123456), _plain_small(1e-12)
+    ('0.0000231', '0.5', '-0.000123', '≈0')
+    """
+    if value == 0:
+        return "0"
+    if abs(value) < 1e-9:
+        return "≈0"
+    decimals = 2 - math.floor(math.log10(abs(value)))
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def number_text(value: float, integer: bool = False) -> str:

@@ -14,7 +14,7 @@ import streamlit as st
 from explorer.engine import calculator as calc
 from explorer.errors import ExplorerError
 from explorer.render import charts
-from explorer.units import format_ms, format_percent, number_text
+from explorer.units import format_ms, format_percent, format_rate, number_text
 from pages import ui
 
 NS = "calc"
@@ -118,8 +118,8 @@ def _station() -> dict[str, str]:
     f = r.figures
     if r.saturated:
         st.error(f"Saturated: {format_percent(f['utilization'].value)} utilisation — calls arrive faster than "
-                 f"{int(servers)} server(s) can serve them ({f['capacity_per_s'].value:,.4g} calls/s at most). "
-                 "The queue grows without bound, so there is no finite latency.", icon="🚨")
+                 f"{int(servers)} server(s) can serve them ({format_rate(f['capacity_per_s'].value, 'calls')} at most). "
+                 "The queue grows without bound, so there is no finite latency.", icon=":material/error:")
     cols = st.columns(6)
     shown = [("utilization", format_percent(f["utilization"].value)),
              ("p_wait", "–" if f["p_wait"].value is None else format_percent(f["p_wait"].value)),
@@ -135,7 +135,7 @@ def _station() -> dict[str, str]:
             with st.popover("Formula", width="stretch"):
                 ui.show_trace([f[key].explain()])
     if "min_servers" in f and f["min_servers"].value is None:
-        st.warning(f["min_servers"].note, icon="⚠️")
+        st.warning(f["min_servers"].note, icon=":material/warning:")
     with st.expander("Every number with its formula", expanded=False):
         ui.show_trace([fig.explain() for fig in f.values()])
     if "p99_closed_form_ms" in f:
@@ -186,7 +186,7 @@ def _chain() -> dict[str, str]:
         return {}
     f = r.figures
     if r.saturated:
-        st.error(f["true_p99_ms"].note + ". Add servers or lower the rate.", icon="🚨")
+        st.error(f["true_p99_ms"].note + ". Add servers or lower the rate.", icon=":material/error:")
     else:
         m1, m2, m3 = st.columns(3)
         m1.metric("True p99 (composed)", format_ms(f["true_p99_ms"].value))
@@ -199,10 +199,13 @@ def _chain() -> dict[str, str]:
         st.caption("Adding p99s assumes every stage is slow on the same request (too high); taking one branch's "
                    "p99 forgets that a fan-out waits for the slowest of k (too low: with k = 100 the stage's p99 is "
                    "a branch's p99.99).")
-    rows = [{"stage": s.spec.name, "fan-out k": s.spec.fanout, "utilisation": s.figures["utilization"].value,
-             "branch p99 (ms)": s.figures["branch_p99_ms"].value, "stage p99 (ms)": s.figures["stage_p99_ms"].value,
-             "stage mean (ms)": s.figures["stage_mean_ms"].value if "stage_mean_ms" in s.figures else None}
-            for s in r.stages]
+    rows = [{"stage": s.spec.name, "fan-out k": s.spec.fanout,
+             "utilisation": min(float(s.figures["utilization"].value), 9.99),
+             "branch p99": format_ms(s.figures["branch_p99_ms"].value),
+             "stage p99": format_ms(s.figures["stage_p99_ms"].value),
+             "stage mean": format_ms(s.figures["stage_mean_ms"].value) if "stage_mean_ms" in s.figures
+             else "— (chain saturated)"}
+            for s in r.stages]  # text in its unit; a saturated stage reads "saturated", never None
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"{NS}:stages",
                  column_config={"utilisation": st.column_config.ProgressColumn(format="percent", min_value=0.0,
                                                                                max_value=1.0)})

@@ -17,7 +17,6 @@ from explorer.render import diagram
 from explorer.render.styles import DrawOptions
 from explorer.study import compare, present
 from explorer.study.diagram_focus import changed_components
-from explorer.units import number_text
 from pages import model_panel, ui
 from pages.diagram_widget import diagram_widget
 
@@ -157,7 +156,7 @@ def _diagrams(side_a, rp_a, cmp: compare.Comparison, side_b, rp_b, titles: tuple
                            key=f"{NS}:diagram:{name}", view=view, highlight=marked,
                            highlight_note="outlined: changed from the other side (figures or status), or only here")
             for b in report.bottlenecks[:1]:
-                st.warning(b.reason, icon="⚠️")
+                st.warning(present.tidy(b.reason), icon=":material/warning:")
 
 
 def _delta_table(cmp: compare.Comparison) -> None:
@@ -165,11 +164,14 @@ def _delta_table(cmp: compare.Comparison) -> None:
     if not cmp.rows:
         st.info("The two scenarios share no component ids, so there is nothing to compare row by row.")
     else:
-        st.dataframe(pd.DataFrame(cmp.table()), hide_index=True, width="stretch", key=f"{NS}:rows",
-                     column_config={c: st.column_config.NumberColumn(format="compact")
-                                    for c in cmp.table()[0] if c not in ("component", "status A", "status B")})
+        st.caption("A → B for each component both sides share, the most changed first.")
+        st.dataframe(pd.DataFrame(cmp.text_table()), hide_index=True, width="stretch", key=f"{NS}:rows",
+                     column_config={"Component": st.column_config.TextColumn(width="medium", pinned=True)})
     if cmp.only_a or cmp.only_b:
-        st.caption(f"Only in A: {', '.join(cmp.only_a) or 'none'} · only in B: {', '.join(cmp.only_b) or 'none'}")
+        names_a = {c.id: c.label for c in cmp.report_a.components.values()}
+        names_b = {c.id: c.label for c in cmp.report_b.components.values()}
+        st.caption(f"Only in A: {', '.join(names_a[c] for c in cmp.only_a) or 'none'} · "
+                   f"only in B: {', '.join(names_b[c] for c in cmp.only_b) or 'none'}")
     with st.expander("Formulas behind the differences"):
         lines = [m.delta.explain() for m in cmp.metrics]
         for r in cmp.rows:
@@ -225,7 +227,7 @@ def main() -> None:
     labels = (f"A: {preset.a.label}", f"B: {preset.b.label}") if on_preset else ("A", "B")
     if preset is not None:
         if on_preset:
-            st.info(f"**{preset.question}** {preset.look_at}", icon="🔎")
+            st.info(f"**{preset.question}** {preset.look_at}", icon=":material/search:")
         else:
             st.caption(f"Changed from the preset “{preset.title}”.")
 
@@ -236,15 +238,14 @@ def main() -> None:
         ui.show_error(exc)
         return
     cmp = compare.compare_reports(side_a, side_b, report_a, report_b)
-    differs = [f"{n}: {v_a if v_a is None else number_text(v_a)} → {v_b if v_b is None else number_text(v_b)}"
-               + (f" {u}" if u else "") for n, v_a, v_b, u in cmp.changed_values] if rp_a.id == rp_b.id else []
+    differs = compare.value_changes(cmp, rp_a, rp_b) if rp_a.id == rp_b.id else []
     if side_a.mode != side_b.mode:
-        differs.append(f"mode: {side_a.mode} → {side_b.mode}")
+        differs.append(f"replicas: {present.MODE_LABELS[side_a.mode]} → {present.MODE_LABELS[side_b.mode]}")
     if rp_a.id == rp_b.id:
         differs += [f"model {cid}: {fid} → {side_b.models.get(cid)}" for cid, fid in side_a.models.items()
                     if side_b.models.get(cid) != fid]
     if rp_a.id != rp_b.id:
-        differs.insert(0, f"pattern: {rp_a.id} → {rp_b.id}")
+        differs.insert(0, f"pattern: {rp_a.pattern.title} → {rp_b.pattern.title}")
     st.markdown("**What differs:** " + (ui.md_safe("; ".join(differs)) if differs else "nothing yet — change a side."))
 
     _headline(cmp, *labels)

@@ -106,7 +106,7 @@ def _sources() -> tuple[list[str], dict[str, str]]:
 def _problems(check: editor.DraftCheck, text: str) -> None:
     n = len(check.errors)
     st.error(f"{n} problem{'s' if n != 1 else ''} — fix {'them' if n != 1 else 'it'} and the diagram appears. "
-             "Nothing is saved while the draft is invalid.", icon="🚫")
+             "Nothing is saved while the draft is invalid.", icon=":material/block:")
     for e in check.errors:
         where = f"**line {e.line}**" if e.line else "**the file**"
         path = f" · `{e.path}`" if e.path else ""
@@ -119,9 +119,9 @@ def _live(check: editor.DraftCheck, text: str) -> None:
     rp = check.rp
     comps, conns = len(rp.pattern.components), len(rp.pattern.connections)
     st.success(f"Valid: **{ui.md_safe(rp.pattern.title)}** ({rp.id}) — {comps} components, {conns} connections.",
-               icon="✅")
+               icon=":material/check_circle:")
     for w in check.warnings:
-        st.warning(w, icon="⚠️")
+        st.warning(w, icon=":material/warning:")
     mode = st.radio("Replicas", list(present.MODE_LABELS), key=f"{NS}:mode", horizontal=True,
                     format_func=present.MODE_LABELS.get)
     try:
@@ -136,7 +136,7 @@ def _live(check: editor.DraftCheck, text: str) -> None:
             col.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help or None)
     st.graphviz_chart(diagram.to_dot(rp, report, DrawOptions(theme=ui.theme())), width="stretch")
     for b in report.bottlenecks[:3]:
-        st.warning(f"{b.reason} → {b.advice}", icon="⚠️")
+        st.warning(f"{b.reason} → {b.advice}", icon=":material/warning:")
     if not report.bottlenecks:
         st.caption(present.healthy_message(report))
     st.caption("At the default value of every parameter; open it on the Explore page after saving to move the sliders.")
@@ -189,7 +189,7 @@ def main() -> None:
     d2.button("Save to my patterns", key=f"{NS}:save", type="primary", disabled=blocked, on_click=_save,
               args=(overwrite,), width="stretch")
     if check.save_blocker:
-        st.warning(check.save_blocker, icon="✋")
+        st.warning(check.save_blocker, icon=":material/pan_tool:")
     elif not check.ok:
         st.caption("Saving is enabled once the draft is valid.")
 

@@ -59,6 +59,7 @@ def _seed(rp) -> None:
         st.session_state[prefix + "mode"] = state.mode
         st.session_state[prefix + "view"] = state.view
         st.session_state[prefix + "selected"] = state.selected
+        st.session_state[prefix + "replicas"] = dict(state.replicas)
         _, earlier = st.session_state.get(NOTICES_KEY, (rp.id, []))
         st.session_state[NOTICES_KEY] = (rp.id, list(earlier) + state.notices)
     elif prefix + "mode" not in st.session_state:
@@ -67,6 +68,7 @@ def _seed(rp) -> None:
         st.session_state[prefix + "mode"] = "provisioned"
         st.session_state[prefix + "view"] = diagram.views(rp)[0].id
         st.session_state[prefix + "selected"] = None
+        st.session_state[prefix + "replicas"] = {}
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -111,8 +113,8 @@ def _sidebar(all_entries, rp) -> None:
         st.button("Reset to defaults", key=f"{NS}:reset", width="stretch",
                   on_click=ui.reset_values,
                   args=(prefix, rp, {prefix + "mode": "provisioned", prefix + "view": specs[0].id,
-                                     prefix + "selected": None, NOTICES_KEY: (rp.id, []),
-                                     **model_panel.defaults(prefix, rp)}))
+                                     prefix + "selected": None, prefix + "replicas": {},
+                                     NOTICES_KEY: (rp.id, []), **model_panel.defaults(prefix, rp)}))
 
 
 # --------------------------------------------------------------------------- body
@@ -151,9 +153,10 @@ def _metrics(report, prefix: str) -> None:
     metrics = present.headline(report)
     ml = present.ml_headline(report)
     columns = max(len(metrics), len(ml))
-    _metric_row(report, metrics, columns, f"{prefix}how_")
-    if ml:
-        _metric_row(report, ml, columns, f"{prefix}how_mlhead_")
+    with st.container(key=f"{NS}-metrics"):  # a phone shows these two per row (ui.PAGE_CSS)
+        _metric_row(report, metrics, columns, f"{prefix}how_")
+        if ml:
+            _metric_row(report, ml, columns, f"{prefix}how_mlhead_")
 
 
 def _ml(report, prefix: str) -> None:
@@ -178,36 +181,84 @@ def _ml(report, prefix: str) -> None:
             st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=f"{NS}:staleness")
 
 
-def _callouts(report) -> None:
+def _autosize_component(prefix: str, cid: str, replicas: int) -> None:
+    """Callback: this component runs its recommended replicas (kept in the URL as ``replicas.<id>``)."""
+    st.session_state[prefix + "replicas"] = {**st.session_state.get(prefix + "replicas", {}), cid: replicas}
+
+
+def _autosize_pattern(prefix: str) -> None:
+    """Callback: every component runs its recommended replicas (auto-size mode); the page reruns whole so the
+    sidebar's mode follows."""
+    st.session_state[prefix + "mode"] = "autosize"
+    st.session_state[prefix + "replicas"] = {}
+    st.session_state[f"{NS}:rerun_app"] = True
+
+
+def _fix_buttons(c, prefix: str, i: int) -> None:
+    """"Auto-size this component" and "auto-size the pattern" under a callout that has a recommended count."""
+    left, right = st.columns(2)
+    left.button(f"Auto-size this component ({c.replicas} replica{'s' if c.replicas != 1 else ''})",
+                key=f"{prefix}fix_{i}_{c.component}", icon=":material/tune:", width="stretch",
+                on_click=_autosize_component, args=(prefix, c.component, c.replicas))
+    right.button("Auto-size the pattern", key=f"{prefix}fixall_{i}_{c.component}", icon=":material/auto_fix_high:",
+                 width="stretch", on_click=_autosize_pattern, args=(prefix,))
+
+
+def _callouts(report, prefix: str) -> None:
+    """Bottlenecks first (errors, warnings), then the provisioning flags, each with its one-click fix."""
     found = present.callouts(report)
-    if not found:
-        st.success(present.healthy_message(report), icon="✅")
-        return
-    for c in found[:3]:
-        (st.error if c.level == "error" else st.warning)(c.text, icon="🚨" if c.level == "error" else "⚠️")
-    if len(found) > 3:
-        with st.expander(f"{len(found) - 3} more problem(s)"):
-            for c in found[3:]:
+    problems = [c for c in found if c.level != "info"]
+    flags = [c for c in found if c.level == "info"]
+    if not problems:
+        st.success(present.healthy_message(report), icon=":material/check_circle:")
+    shown = problems[:3] + flags[:max(0, 3 - len(problems[:3]))] if problems else flags[:3]
+    for i, c in enumerate(shown):
+        show = {"error": st.error, "warning": st.warning}.get(c.level, st.info)
+        show(c.text, icon=c.icon)
+        if c.replicas is not None and report.mode == "provisioned":
+            _fix_buttons(c, prefix, i)
+    rest = [c for c in found if c not in shown]
+    if rest:
+        with st.expander(f"{len(rest)} more: " + ", ".join(
+                f"{n} {w}" for n, w in ((sum(c.level != 'info' for c in rest), "problem(s)"),
+                                       (sum(c.level == 'info' for c in rest), "over-provisioned")) if n)):
+            for c in rest:
                 st.markdown(f"- {c.text}")
+    overrides = st.session_state.get(prefix + "replicas") or {}
+    if overrides and report.mode == "provisioned":
+        st.caption("Replicas set here (not the pattern's): " + ", ".join(
+            f"{report.components[k].label if k in report.components else k} → {n}" for k, n in sorted(overrides.items())))
+        st.button("Back to the pattern's replicas", key=f"{prefix}fix_reset", icon=":material/undo:",
+                  on_click=lambda: st.session_state.__setitem__(prefix + "replicas", {}))
 
 
 def _table(report, prefix: str) -> None:
     rows = present.capacity_rows(report)
+    css = present.capacity_status_css(report, ui.theme())
+    frame = pd.DataFrame(rows, columns=["id", *present.TABLE_COLUMNS])
+    styled = frame.style.apply(lambda _: css, subset=["Status"])
     table_key = prefix + "table"
     st.dataframe(
-        pd.DataFrame(rows), key=table_key, hide_index=True, width="stretch",
+        styled, key=table_key, hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row",
         column_config={
             "id": None,
-            "Calls/s": st.column_config.NumberColumn(format="compact"),
-            "Service ms": st.column_config.NumberColumn(format="%.2f"),
-            "Recommended": st.column_config.NumberColumn(help="Fewest replicas per shard that meet the target "
-                                                              "utilisation and the stage's latency budget"),
-            "Utilisation": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0),
-            "Memory GB": st.column_config.NumberColumn(format="compact"),
-            "Cost $/month": st.column_config.NumberColumn(format="compact"),
+            "Component": st.column_config.TextColumn(width=210, pinned=True),
+            "Status": st.column_config.TextColumn(width=120, help="Coloured like the node on the diagram"),
+            "Utilisation": st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0,
+                                                           width=100, color="gray"),
+            "p99": st.column_config.TextColumn(width=80),
+            "Replicas": st.column_config.TextColumn(width=80, help="Replicas per shard"),
+            "Memory": st.column_config.TextColumn(width=85),
+            "Cost / month": st.column_config.TextColumn(width=100),
+            "Recommended": st.column_config.TextColumn(help="Fewest replicas per shard that meet the target "
+                                                            "utilisation and the stage's latency budget"),
+            "Sizing": st.column_config.TextColumn(help="Over-provisioned: far under the target utilisation with "
+                                                       "more replicas than recommended (and the money the spare "
+                                                       "replicas cost); under-provisioned: fewer than recommended"),
         },
     )
+    ui.status_legend(report.target_utilization)
 
 
 def _trace(report, prefix: str) -> None:
@@ -269,9 +320,12 @@ def _body(pattern_id: str) -> None:
         return
     values = ui.current_values(rp, prefix)
     mode, view = st.session_state[prefix + "mode"], st.session_state[prefix + "view"]
+    replicas = st.session_state.setdefault(prefix + "replicas", {})
+    if st.session_state.pop(f"{NS}:rerun_app", False):
+        st.rerun()  # a callback changed the mode: redraw the sidebar too
     scenario = st.container()  # the sliders show above the diagram but are sent after it
     try:
-        report = ui.analysis(rp, values, mode)
+        report = ui.analysis(rp, values, mode, replicas)
     except Exception as exc:
         _scenario(rp, scenario)  # the sliders stay, so the scenario can be moved back
         ui.show_error(exc)
@@ -283,7 +337,7 @@ def _body(pattern_id: str) -> None:
 
     options = DrawOptions(view=view, selected=selected, theme=ui.theme())
     head = st.container()  # the headline metrics show above the diagram but are sent after it
-    diagram_widget(rp, report, ui.dot(rp, values, mode, options), key=prefix + "diagram", view=view,
+    diagram_widget(rp, report, ui.dot(rp, values, mode, options, replicas), key=prefix + "diagram", view=view,
                    select_key=prefix + "selected")
     selection_details(report, selected, prefix + "selected")
     render_export_toolbar(rp, report, values, mode, options, key=f"{NS}:export",
@@ -295,7 +349,7 @@ def _body(pattern_id: str) -> None:
     # a container each: however many callouts or ML sections there are, what follows keeps its place in the
     # page, so the browser updates the capacity table in place instead of mounting a new one
     with st.container():
-        _callouts(report)
+        _callouts(report, prefix)
     with st.container():
         _ml(report, prefix)
     render_whatif_panel(rp, report, values, mode, options, key=f"{NS}:whatif")
@@ -315,7 +369,7 @@ def _body(pattern_id: str) -> None:
 
 
     state = present.PageState(pattern_id, values, mode, view, st.session_state.get(prefix + "selected"),
-                              models=model_panel.current(rp, prefix))
+                              models=model_panel.current(rp, prefix), replicas=dict(replicas))
     wanted = present.write_query(rp, state) | whatif_query(rp)
     ui.sync_query(wanted)
     st.session_state[LAST_QUERY_KEY] = wanted

@@ -183,7 +183,7 @@ def _bottleneck(rp) -> None:
     answered = st.session_state[PUZZLE_ANSWERS_KEY].get(f"{rp.id}:{seed}")
     if answered is not None:
         v = study.check_bottleneck(pz, answered)
-        (st.success if v.correct else st.error)(v.message, icon="✅" if v.correct else "❌")
+        (st.success if v.correct else st.error)(v.message, icon=":material/check_circle:" if v.correct else ":material/cancel:")
         st.markdown("**The trace that proves it**")
         ui.show_trace(list(v.proof))
         with st.expander("The same scenario with colours", expanded=not v.correct):
@@ -289,7 +289,7 @@ def _quiz(rp) -> None:
             given = st.session_state[ANSWERS_KEY].get(q.id)
             if given is not None:
                 result = study.check_answer(q, given)
-                (st.success if result.correct else st.error)(result.message, icon="✅" if result.correct else "❌")
+                (st.success if result.correct else st.error)(result.message, icon=":material/check_circle:" if result.correct else ":material/cancel:")
                 if result.given is not None:
                     ui.show_trace(list(q.explanation))
 

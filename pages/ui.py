@@ -41,9 +41,9 @@ from explorer.model import library
 from explorer.model.library import Entry, user_dir
 from explorer.model.loader import ResolvedPattern, load_pattern, load_pattern_text
 from explorer.render.diagram import to_dot
-from explorer.render.styles import DrawOptions
+from explorer.render.styles import LEGEND_ROWS, NODE_FONT, DrawOptions, theme_colors
 from explorer.study import present
-from explorer.units import format_quantity
+from explorer.units import format_percent, format_quantity
 
 # --------------------------------------------------------------------------- cached engine calls
 
@@ -141,25 +141,30 @@ def live_budget_s() -> float:
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def _analysis(key: str, values: tuple, mode: str, _rp: ResolvedPattern) -> Report:
-    return analyse(_rp, dict(values), mode, deadline_s=live_budget_s())
+def _analysis(key: str, values: tuple, mode: str, _rp: ResolvedPattern, replicas: tuple = ()) -> Report:
+    return analyse(_rp, dict(values), mode, deadline_s=live_budget_s(), replicas=dict(replicas))
 
 
-def analysis(rp: ResolvedPattern, values: Mapping[str, float], mode: str = "provisioned") -> Report:
-    """``explorer.engine.analysis.analyse`` cached by pattern + scenario values + mode (raises ExplorerError)."""
-    return _analysis(pattern_key(rp), present.values_key(values), mode, rp)
+def analysis(rp: ResolvedPattern, values: Mapping[str, float], mode: str = "provisioned",
+             replicas: Mapping[str, int] | None = None) -> Report:
+    """``explorer.engine.analysis.analyse`` cached by pattern + scenario values + mode + replica overrides
+    (raises ExplorerError)."""
+    return _analysis(pattern_key(rp), present.values_key(values), mode, rp, tuple(sorted((replicas or {}).items())))
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def _dot(key: str, values: tuple, mode: str, options: DrawOptions, _rp: ResolvedPattern, _report: Report) -> str:
+def _dot(key: str, values: tuple, mode: str, options: DrawOptions, _rp: ResolvedPattern, _report: Report,
+         replicas: tuple = ()) -> str:
     return to_dot(_rp, _report, options, render_key=True)
 
 
-def dot(rp: ResolvedPattern, values: Mapping[str, float], mode: str, options: DrawOptions) -> str:
+def dot(rp: ResolvedPattern, values: Mapping[str, float], mode: str, options: DrawOptions,
+        replicas: Mapping[str, int] | None = None) -> str:
     """The diagram of :func:`analysis`'s report as DOT, named by its content hash (``render_key``), cached by
-    pattern + scenario values + mode + drawing options (raises ExplorerError)."""
-    report = analysis(rp, values, mode)
-    return _dot(pattern_key(rp), present.values_key(values), mode, options, rp, report)
+    pattern + scenario values + mode + replica overrides + drawing options (raises ExplorerError)."""
+    report = analysis(rp, values, mode, replicas)
+    return _dot(pattern_key(rp), present.values_key(values), mode, options, rp, report,
+                tuple(sorted((replicas or {}).items())))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -192,7 +197,7 @@ def show_notices(notices: list[str], where: Any = None) -> None:
     """Values from the link that were not used, shown once as a warning list."""
     if notices:
         (where or st).warning("Some values in the link were not used:\n\n" + "\n".join(f"- {n}" for n in notices),
-                              icon="🔗")
+                              icon=":material/link:")
 
 
 def show_trace(lines: list[str], where: Any = None) -> None:
@@ -338,6 +343,47 @@ def theme() -> str:
     except Exception:  # older runtimes / tests
         kind = None
     return "dark" if kind == "dark" else "light"
+
+
+def status_legend(target_utilization: float | None = None, where: Any = None) -> None:
+    """One line of colour chips: every colour a component can have on the diagram and in the table's status
+    column (utilisation bins, hot, saturated, infeasible, idle), so no colour goes unexplained."""
+    th = theme_colors(theme())
+    chips = []
+    for fill, text, border in LEGEND_ROWS:
+        edge = th.get(border, border) if border else th["node_border"]
+        label = text if text != "▲ HOT" or target_utilization is None else (
+            f"▲ HOT (above the {format_percent(target_utilization)} target)")
+        chips.append(f'<span style="background:{fill};color:{NODE_FONT};border:1px solid {edge};border-radius:4px;'
+                     f'padding:0 6px;margin:0 4px 4px 0;display:inline-block;font-size:0.8rem">'
+                     f"{md_safe(label)}</span>")
+    (where or st).markdown('<div aria-label="Colour legend">' + "".join(chips) + "</div>", unsafe_allow_html=True)
+
+
+PAGE_CSS = """
+<style>
+/* the page starts under the header, not ~100 px below it */
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.5rem !important; }
+/* a phone: headline metrics two per row instead of one long column */
+@media (max-width: 640px) {
+  [class*="-metrics"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; gap: 0.5rem !important; }
+  [class*="-metrics"] [data-testid="stColumn"] {
+    flex: 1 1 calc(50% - 0.5rem) !important; min-width: calc(50% - 0.5rem) !important;
+    width: calc(50% - 0.5rem) !important; }
+  [data-testid="stMetricValue"] { font-size: 1.4rem !important; }
+}
+/* headline values and deltas wrap instead of being cut with an ellipsis */
+[data-testid="stMetricValue"] > div, [data-testid="stMetricDelta"] > div {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere; }
+</style>
+"""
+"""Page chrome shared by every page (see :func:`page_style`)."""
+
+
+def page_style() -> None:
+    """The shared CSS: less blank space above titles, two metrics per row on a phone, metrics never cut."""
+    st.html(PAGE_CSS)
 
 
 def use_app_navigation() -> None:

@@ -84,7 +84,7 @@ def test_compare_state_from_the_url() -> None:
     assert at.session_state["compare:b:two_stage_recommender:candidates"] == 1000
     assert at.radio(key="compare:b:two_stage_recommender:mode").value == "autosize"
     assert at.selectbox(key="compare:preset").value == "—"
-    assert any("candidates: 500 → 1000" in m for m in texts(at.markdown))
+    assert any("Candidates to rank: 500 items → 1k items" in m for m in texts(at.markdown))
     assert at.query_params["b.candidates"] == "1000" and at.query_params["b_mode"] == "autosize"
 
 

@@ -108,7 +108,7 @@ def test_edge_styles_and_traffic_labels(rp):
         i = int(attr["id"].removeprefix("edge_"))
         kind = by_index[i].kind
         assert attr["style"] == {"sync": "solid", "async": "dashed", "batch": "dotted"}[kind]
-        assert re.search(r"/[sh]", attr["label"]), attr["label"]  # calls per second (or hour)
+        assert re.search(r"/(s|min|h|day)\b", attr["label"]), attr["label"]  # calls per second (or minute, hour, day)
         if by_index[i].on_critical_path:
             assert float(attr["penwidth"]) > 2
 

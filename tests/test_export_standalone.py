@@ -62,7 +62,8 @@ def test_svg_carries_title_scenario_numbers_and_legend(scenario):
     p99 = next(m for m in ex.headline(report) if m.key == "p99")
     assert "End-to-end p99" in texts and p99.value in texts and p99.delta in texts
     assert "Peak QPS" in texts and "2M req/s" in texts
-    assert "Nodes (CPU · GPU)" in texts and "Cost per month" in texts
+    nodes = next(m for m in ex.headline(report) if m.key == "replicas")
+    assert nodes.label in texts and nodes.value in texts and "Cost per month" in texts
     assert any(t.startswith("$") for t in texts)
     # a legend of every status (infeasible included) and every utilisation bin
     for style in STATUS_STYLES.values():

@@ -19,6 +19,7 @@ function from the previous passes' frozen results to its own:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import networkx as nx
 
@@ -47,7 +48,8 @@ __all__ = ["analyse", "HOURS_PER_MONTH", "USABLE_MEMORY_FRACTION", "DEFAULT_UTIL
 
 
 def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
-            mode: str = "provisioned", *, deadline_s: float | None = None) -> Report:
+            mode: str = "provisioned", *, deadline_s: float | None = None,
+            replicas: Mapping[str, int] | None = None) -> Report:
     """Analyse a pattern at a scenario.
 
     Parameters
@@ -61,6 +63,9 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
     deadline_s : float, optional
         Stop with :class:`~explorer.errors.AnalysisTooLarge` once this many seconds have passed (checked
         between components and inside the end-to-end composition). None: no limit.
+    replicas : mapping, optional
+        Provisioned replicas per shard for some components (component id → count ≥ 1), in place of the
+        pattern's: "auto-size this component" sets one to its recommended count. Auto-size ignores them.
 
     Examples
     --------
@@ -74,25 +79,50 @@ def analyse(rp: ResolvedPattern, values: Mapping[str, float] | None = None,
         raise ScenarioError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     deadline = Deadline.after(deadline_s, components=len(rp.pattern.components))
     with gc_paused():
-        return _analyse(rp, check_values(rp, values), mode, deadline)
+        return _analyse(rp, check_values(rp, values), mode, deadline, check_replicas(rp, replicas or {}))
 
 
 def analyse_adjusted(rp: ResolvedPattern, vals: Mapping[str, float], mode: str,
-                     adjust: Callable[[Traffic], Traffic], *, deadline_s: float | None = None) -> Report:
+                     adjust: Callable[[Traffic], Traffic], *, deadline_s: float | None = None,
+                     replicas: Mapping[str, int] | None = None) -> Report:
     """Analyse with values already checked (not range-checked again: a what-if may set a hit rate to 0),
     passing the traffic pass's result through ``adjust`` before sizing (a what-if's slower stages or lost
-    replicas, see :mod:`explorer.engine.failures`)."""
+    replicas, see :mod:`explorer.engine.failures`); ``replicas`` as for :func:`analyse`."""
     if mode not in MODES:
         raise ScenarioError(f"mode {mode!r} is not one of {', '.join(MODES)}")
     deadline = Deadline.after(deadline_s, components=len(rp.pattern.components))
     with gc_paused():
-        return _analyse(rp, dict(vals), mode, deadline, adjust)
+        return _analyse(rp, dict(vals), mode, deadline, check_replicas(rp, replicas or {}), adjust)
+
+
+def check_replicas(rp: ResolvedPattern, replicas: Mapping[str, int]) -> dict[str, int]:
+    """Replica overrides checked against the pattern: known, non-client components and whole counts ≥ 1."""
+    known = [c.id for c in rp.pattern.components if rp.types[c.id].category != "client"]
+    out = {}
+    for cid, n in replicas.items():
+        if cid not in known:
+            raise ScenarioError(f"replicas for {cid!r}: {rp.id} has no such server component (known: "
+                                f"{', '.join(known)})")
+        if isinstance(n, bool) or not float(n).is_integer() or int(n) < 1:
+            raise ScenarioError(f"replicas for {cid!r} must be a whole number of at least 1 (got {n!r})")
+        out[cid] = int(n)
+    return out
+
+
+def _with_replicas(tr: Traffic, replicas: Mapping[str, int]) -> Traffic:
+    """The traffic pass's specs with the scenario's replica counts in place of the pattern's."""
+    if not replicas:
+        return tr
+    specs = dict(tr.specs)
+    for cid, n in replicas.items():
+        specs[cid] = replace(specs[cid], replicas=n, sources={**specs[cid].sources, "replicas": "set in the scenario"})
+    return replace(tr, specs=specs)
 
 
 def _analyse(rp: ResolvedPattern, vals: dict[str, float], mode: str, deadline: Deadline,
-             adjust: Callable[[Traffic], Traffic] | None = None) -> Report:
+             replicas: Mapping[str, int], adjust: Callable[[Traffic], Traffic] | None = None) -> Report:
     p = rp.pattern
-    tr = traffic(rp, vals)
+    tr = _with_replicas(traffic(rp, vals), replicas)
     if adjust is not None:
         tr = adjust(tr)
     rpath = request_path(rp.graph, p.request.entry) if p.request is not None else nx.DiGraph()

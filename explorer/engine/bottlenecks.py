@@ -1,12 +1,23 @@
-"""Pass 5, bottlenecks: batch jobs against their windows, ranked problems with advice, and warnings."""
+"""Pass 5, bottlenecks: batch jobs against their windows, ranked problems with advice, warnings, and the
+provisioning flags of a finished report (components with far more, or fewer, replicas than recommended)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import networkx as nx
 
-from explorer.engine.report import BatchJobReport, Bottleneck, ComponentReport, EndToEnd, Figure, Input, Status
+from explorer.engine.report import (
+    BatchJobReport,
+    Bottleneck,
+    ComponentReport,
+    EndToEnd,
+    Figure,
+    Input,
+    Report,
+    Status,
+)
 from explorer.engine.traffic import Traffic
 from explorer.model.loader import ResolvedPattern
 from explorer.units import fmt
@@ -139,3 +150,111 @@ def warnings(rp: ResolvedPattern, comps: Mapping[str, ComponentReport], tr: Traf
                 "they are modelled as independent arrivals, which understates the tail of a burst (batch arrivals). "
                 "Read its p99 as a lower bound.")
     return out
+
+
+# --------------------------------------------------------------------------- provisioning flags
+
+OVER_PROVISIONED_SHARE = 0.5
+"""A component with more replicas than recommended is over-provisioned when its utilisation is below this
+share of the target utilisation (at a 60% target: under 30%). Assumption: half the target is "far under"; a
+component just under the target is what sizing aims for, not waste."""
+
+
+@dataclass(frozen=True)
+class ProvisioningFlag:
+    """A component whose provisioned replicas are far from the recommended count, and what that costs.
+
+    Attributes
+    ----------
+    component, label : str
+        The component's id and label.
+    kind : {"over", "under"}
+        ``over``: more replicas than recommended while running far under the target utilisation;
+        ``under``: fewer replicas than the target utilisation or the stage's latency budget needs.
+    replicas, recommended : int
+        Replicas per shard now, and the recommended count per shard (for ``under`` without a recommended
+        count: the lower bound the load needs).
+    utilization, target_utilization : float
+        ρ now and the target ρ.
+    usd_month : float
+        ``over``: the money per month spent on replicas beyond the recommended count; ``under``: what the
+        missing replicas would add per month.
+    figure : Figure
+        ``usd_month`` with its formula and inputs.
+    """
+
+    component: str
+    label: str
+    kind: str
+    replicas: int
+    recommended: int
+    utilization: float
+    target_utilization: float
+    usd_month: float
+    figure: Figure
+
+
+def provisioning_flags(report: Report) -> list[ProvisioningFlag]:
+    """Over- and under-provisioned components of a provisioned report, the costliest first.
+
+    Auto-size runs the recommended counts, so it has no flags. Clients, idle components and components
+    without a recommended count (nor a lower bound) are skipped.
+
+    Examples
+    --------
+    >>> from explorer.model.library import load
+    >>> from explorer.engine.analysis import analyse
+    >>> flags = provisioning_flags(analyse(load("ad_click_prediction"), {"peak_qps": 100}))
+    >>> flags[0].kind, flags[0].usd_month > 10_000
+    ('over', True)
+    >>> provisioning_flags(analyse(load("ad_click_prediction"), {"peak_qps": 100}, "autosize"))
+    []
+    """
+    if report.mode != "provisioned":
+        return []
+    u_target = report.target_utilization
+    out = []
+    for c in report.components.values():
+        if c.replicas <= 0 or c.status in (Status.EXTERNAL, Status.IDLE) or "cost_usd_month" not in c.figures:
+            continue
+        need = c.replicas_recommended
+        if need is None and "replicas_needed" in c.figures:
+            need = int(c.figures["replicas_needed"].value)
+        if need is None:
+            continue
+        if c.replicas > need and c.utilization < OVER_PROVISIONED_SHARE * u_target:
+            kind = "over"
+        elif c.replicas < need:
+            kind = "under"
+        else:
+            continue
+        figure = _replica_cost_figure(c, need, kind, u_target)
+        out.append(ProvisioningFlag(component=c.id, label=c.label, kind=kind, replicas=c.replicas, recommended=need,
+                                    utilization=c.utilization, target_utilization=u_target,
+                                    usd_month=float(figure.value), figure=figure))
+    out.sort(key=lambda f: (f.kind != "under", -f.usd_month, f.component))
+    return out
+
+
+def _replica_cost_figure(c: ComponentReport, need: int, kind: str, u_target: float) -> Figure:
+    """The money per month of the replicas between ``c.replicas`` and ``need``, traced."""
+    cost = c.figures["cost_usd_month"]
+    given = {i.name: i.value for i in cost.inputs}
+    price, hours = float(given["price"]), float(given["hours billed"])
+    nodes_per_replica = c.nodes / c.replicas
+    extra = abs(c.replicas - need)
+    value = extra * nodes_per_replica * price * hours
+    if kind == "over":
+        key, label = "over_provisioned_usd_month", "Spent beyond the recommended replicas"
+        formula = "(replicas − recommended) × nodes per replica × price per hour × hours billed"
+        note = (f"utilisation {c.utilization:.2%} is under {OVER_PROVISIONED_SHARE:.0%} of the "
+                f"{u_target:.0%} target")
+    else:
+        key, label = "under_provisioned_usd_month", "Added by the missing replicas"
+        formula = "(recommended − replicas) × nodes per replica × price per hour × hours billed"
+        note = "recommended: the fewest replicas that meet the target utilisation and the stage's p99 budget"
+    return Figure(key=key, label=label, value=value, unit="USD/month", formula=formula,
+                  inputs=(Input("replicas", c.replicas, "per shard"), Input("recommended", need, "per shard"),
+                          Input("nodes per replica", nodes_per_replica, "shards × GPUs per replica"),
+                          Input("price", price, "USD/h"), Input("hours billed", hours, "h/month")),
+                  note=note + "; hours billed as now (a batch pool's duty share is kept)")

@@ -154,7 +154,9 @@ def _pattern_sections(ml: MLBlocks, ev: Evaluator, tr: Traffic, comps: Mapping[s
             notes.append(f"training: a run takes {run.wall_clock_hours:.3g} h, longer than the retraining cadence "
                          "of {:.3g} h; runs would overlap (more GPUs per run, or retrain less often)".format(
                              ev(t.every_hours, f"{where}.every_hours")))
-    if ml.precompute is not None:
+    if ml.precompute is not None and ev(ml.precompute.users, "ml.precompute.users") == 0:
+        notes.append("precompute: no key is precomputed in this scenario (users = 0): the batch path is off")
+    elif ml.precompute is not None:
         p = ml.precompute
         where = "ml.precompute"
         args = dict(users=ev(p.users, f"{where}.users"),

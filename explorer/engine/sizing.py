@@ -343,7 +343,8 @@ def _replica_figures(F: dict[str, Figure], s: Spec, lam_shard: float, service: f
              Input("a", lam_shard * service / 1000.0, "Erlangs"), Input("target ρ", u_target, ""),
              Input("k (concurrency)", s.concurrency, "")), note=sized.reason)
     F["replicas"] = Figure("replicas", "Replicas per shard", used, "",
-                           "provisioned in the pattern" if mode == "provisioned" else
+                           ("set in the scenario (auto-size this component)" if s.sources.get("replicas")
+                            == "set in the scenario" else "provisioned in the pattern") if mode == "provisioned" else
                            "auto-size: the recommended count" if recommended is not None else
                            "auto-size: no count meets every target; the utilisation-sized count (a lower bound "
                            "past the search's cap)",

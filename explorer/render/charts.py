@@ -31,8 +31,10 @@ HOT_BORDER = THEMES["light"]["hot_border"]
 UTIL_DISPLAY_CAP = 1.5
 """Bars above 150% are drawn at 150% (the label keeps the real value)."""
 
-_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), height=380, hovermode="closest",
-               legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=70), height=380, hovermode="closest",
+               legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0))
+"""Shared layout: the legend sits at the bottom of the figure (below the axis title), never over the title,
+which on a phone wraps to two or three lines."""
 
 
 def _empty(title: str, message: str) -> go.Figure:
@@ -103,7 +105,7 @@ def latency_waterfall(report: Report) -> go.Figure:
         title = "Latency along the critical path"
     subtitle = "Means add along the path; percentiles don't: the end-to-end p99 comes from the composed distribution."
     fig.update_layout(title=dict(text=f"{title}<br><sup>{subtitle}</sup>"), yaxis_title="ms", showlegend=True,
-                      shapes=shapes, annotations=notes, **{**_LAYOUT, "margin": dict(l=10, r=10, t=80, b=10)})
+                      shapes=shapes, annotations=notes, **{**_LAYOUT, "margin": dict(l=10, r=10, t=80, b=70)})
     return fig
 
 
@@ -261,7 +263,7 @@ def staleness_chart(report: Report) -> go.Figure | None:
     log_y = min(p.cost_usd_month for p in curve) > 0
     fig.update_xaxes(type="log" if log_x else "linear", title_text="mean staleness (hours)")
     fig.update_yaxes(type="log" if log_y else "linear", title_text="batch path USD / month")
-    fig.update_layout(title=title, **{**_LAYOUT, "margin": dict(l=10, r=10, t=80, b=10)})
+    fig.update_layout(title=title, **{**_LAYOUT, "margin": dict(l=10, r=10, t=80, b=70)})
     return fig
 
 

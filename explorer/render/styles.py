@@ -7,7 +7,7 @@ same everywhere. Nothing here draws; everything is data and small pure functions
 Examples
 --------
 >>> STATUS_STYLES["saturated"].fill, STATUS_STYLES["hot"].label, STATUS_STYLES["ok"].badge
-('#ff4d4d', '▲ HOT', '🟩 ok')
+('#ff4d4d', '▲ HOT', 'ok')
 >>> DrawOptions().view, DrawOptions(theme="dark").colored
 ('overview', True)
 """
@@ -117,7 +117,8 @@ class StatusStyle:
     top_label : str
         The word after "⚠ #1" when this component is the top bottleneck.
     badge : str
-        The status cell of the capacity table.
+        The status cell of the capacity table (plain text: the cell is coloured like the node, see
+        :func:`status_cell_css`).
     fill : str or None
         Node fill; None means "by utilisation" (:func:`utilization_fill`).
     border : str
@@ -128,6 +129,9 @@ class StatusStyle:
         The status line is bold (a problem to look at).
     legend : str
         Legend swatch text; empty when the status has no swatch of its own.
+    icon : str
+        Streamlit Material icon for callouts and messages about this status (``:material/…:``; text, so it
+        shows without an emoji font).
     """
 
     status: str
@@ -139,6 +143,7 @@ class StatusStyle:
     pen: float
     bold: bool
     legend: str = ""
+    icon: str = ":material/info:"
 
     def border_color(self, theme: dict[str, str]) -> str:
         """The border colour under a theme's colours."""
@@ -146,18 +151,20 @@ class StatusStyle:
 
 
 STATUS_STYLES: dict[str, StatusStyle] = {s.status: s for s in (
-    StatusStyle(status="ok", label="✓ ok", top_label="slowest stage", badge="🟩 ok", fill=None,
-                border="node_border", pen=1.2, bold=False),
-    StatusStyle(status="hot", label="▲ HOT", top_label="HOT", badge="🟧 hot", fill=None,
-                border="hot_border", pen=2.2, bold=True),
-    StatusStyle(status="saturated", label="✖ SATURATED", top_label="SATURATED", badge="🟥 SATURATED",
-                fill=SATURATED_FILL, border=SATURATED_BORDER, pen=4.0, bold=True, legend="SATURATED"),
-    StatusStyle(status="infeasible", label="✖ INFEASIBLE", top_label="INFEASIBLE", badge="🟪 infeasible",
-                fill=INFEASIBLE_FILL, border=INFEASIBLE_BORDER, pen=2.5, bold=True),
-    StatusStyle(status="idle", label="idle — no traffic", top_label="idle", badge="⬜ idle", fill=NEUTRAL_FILL,
-                border="node_border", pen=1.2, bold=False, legend="idle / source"),
-    StatusStyle(status="external", label="external", top_label="external", badge="⚪ external", fill=NEUTRAL_FILL,
-                border="node_border", pen=1.2, bold=False, legend="idle / source"),
+    StatusStyle(status="ok", label="✓ ok", top_label="slowest stage", badge="ok", fill=None,
+                border="node_border", pen=1.2, bold=False, icon=":material/check_circle:"),
+    StatusStyle(status="hot", label="▲ HOT", top_label="HOT", badge="▲ HOT", fill=None,
+                border="hot_border", pen=2.2, bold=True, icon=":material/local_fire_department:"),
+    StatusStyle(status="saturated", label="✖ SATURATED", top_label="SATURATED", badge="✖ SATURATED",
+                fill=SATURATED_FILL, border=SATURATED_BORDER, pen=4.0, bold=True, legend="SATURATED",
+                icon=":material/error:"),
+    StatusStyle(status="infeasible", label="✖ INFEASIBLE", top_label="INFEASIBLE", badge="✖ INFEASIBLE",
+                fill=INFEASIBLE_FILL, border=INFEASIBLE_BORDER, pen=2.5, bold=True, legend="INFEASIBLE",
+                icon=":material/block:"),
+    StatusStyle(status="idle", label="idle — no traffic", top_label="idle", badge="idle", fill=NEUTRAL_FILL,
+                border="node_border", pen=1.2, bold=False, legend="idle / source", icon=":material/pause_circle:"),
+    StatusStyle(status="external", label="external", top_label="external", badge="external", fill=NEUTRAL_FILL,
+                border="node_border", pen=1.2, bold=False, legend="idle / source", icon=":material/public:"),
 )}
 """Every status the engine reports → its style (one table for DOT, Mermaid, charts and the table)."""
 
@@ -235,6 +242,34 @@ def node_look(status: str, utilization: float | None, saturated: bool, theme: di
 
 SEVERITY = ("external", "idle", "ok", "hot", "infeasible", "saturated")
 """Statuses from least to most severe (an unknown status ranks with ``ok``)."""
+
+
+def status_cell_css(status: str, utilization: float | None, saturated: bool = False, theme: str = "light") -> str:
+    """CSS for a table's status cell: the node's fill and border colour on the diagram, with dark text.
+
+    The capacity table colours its status column with this, so a row reads like its node: yellow to
+    orange by utilisation, red when saturated, purple when infeasible, grey when idle or external.
+
+    Examples
+    --------
+    >>> status_cell_css("ok", 0.006)
+    'background-color: #ffffe5; color: #111111; border-left: 4px solid #57606a'
+    >>> status_cell_css("infeasible", None)
+    'background-color: #e4d4f4; color: #111111; border-left: 4px solid #6a1b9a'
+    """
+    fill, border, _ = node_look(status, utilization, saturated, theme_colors(theme))
+    return f"background-color: {fill}; color: {NODE_FONT}; border-left: 4px solid {border}"
+
+
+LEGEND_ROWS: tuple[tuple[str, str, str], ...] = (
+    *((fill, text, "") for _, fill, text in UTIL_SCALE),
+    (UTIL_SCALE[-1][1], "▲ HOT", "hot_border"),
+    (SATURATED_FILL, "SATURATED", SATURATED_BORDER),
+    (INFEASIBLE_FILL, "INFEASIBLE", INFEASIBLE_BORDER),
+    (NEUTRAL_FILL, "idle / source", ""),
+)
+"""Every colour a component can have, as (fill, text, border or theme key; "" = the theme's node border):
+the utilisation bins, then each status with a look of its own. Pages show it beside the table."""
 
 
 def worst(components: Iterable[ComponentReport]) -> ComponentReport:

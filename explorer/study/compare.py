@@ -33,8 +33,19 @@ from explorer.errors import ExplorerError, ScenarioError
 from explorer.model.choice import QUERY_PREFIX, check_choice, models_query, selectors, with_models
 from explorer.model.choice import from_query as models_from_query
 from explorer.model.loader import ResolvedPattern
+from explorer.model.pattern import Parameter
 from explorer.model.scenario import MODES, check_values, from_query
-from explorer.units import compact, fmt, format_gb, format_ms, format_percent, format_usd, number_text
+from explorer.render.styles import STATUS_STYLES
+from explorer.units import (
+    compact,
+    format_gb,
+    format_ms,
+    format_percent,
+    format_quantity,
+    format_rate,
+    format_usd,
+    number_text,
+)
 
 SIDES = ("a", "b")
 
@@ -77,11 +88,11 @@ class Preset:
 PRESETS: tuple[Preset, ...] = (
     Preset("batch_vs_online", "Batch vs online prediction for the same traffic",
            "What does it cost to score every request online instead of serving precomputed predictions?",
-           "The online model and the feature store carry the whole load on the right; the key-value store "
-           "carries it on the left. Both sides auto-size, so the nodes and the cost follow the load; compare "
-           "them with the end-to-end p99.",
+           "The online model and the feature store carry the whole load on the right, where the batch path is "
+           "off (no store read, no nightly job, no batch-path cost); the key-value store carries it on the left. "
+           "Both sides auto-size, so the nodes and the cost follow the load; compare them with the end-to-end p99.",
            Side("batch_vs_online_prediction", {"miss_rate": 0.05}, "autosize", "Mostly batch (5% online)"),
-           Side("batch_vs_online_prediction", {"miss_rate": 1.0}, "autosize", "All online")),
+           Side("batch_vs_online_prediction", {"miss_rate": 1.0, "precomputed": 0}, "autosize", "All online")),
     Preset("candidates_500_vs_2000", "500 vs 2,000 candidates to rank",
            "What happens to the ranker when retrieval hands it four times as many candidates?",
            "The ranker's service time grows with the items per call: with the same GPUs its utilisation "
@@ -291,7 +302,11 @@ class Metric:
         f = {"a": self.a, "b": self.b, "delta": self.delta}[which]
         v = None if f is None else f.value
         if which == "delta":
-            return "–" if v is None else ("+" if v > 0 else "") + _display(v, self.unit, self.key)
+            if v is None:
+                return "–"
+            if self.key == "max_utilization":  # a difference of two percentages is in points, not percent
+                return f"{'+' if v > 0 else '−' if v < 0 else ''}{abs(v) * 100:.0f} pts"
+            return ("+" if v > 0 else "") + _display(v, self.unit, self.key)
         if v is None:
             return "saturated" if f is not None and self.unit == "ms" else "–"
         return _display(v, self.unit, self.key)
@@ -343,6 +358,41 @@ class ComponentDelta:
     figures: dict[str, Figure]
     """``B − A`` per key, with the two side figures as inputs."""
 
+    def impact(self) -> float:
+        """How much this component changed, for sorting: the largest relative change over the row's numbers
+        (|B − A| ÷ max(|A|, |B|), 0 to 1), plus 1 when its status changed.
+
+        Examples
+        --------
+        >>> d = ComponentDelta("x", "X", "ok", "hot", {"cost_usd_month": 100.0}, {"cost_usd_month": 150.0}, {}, {})
+        >>> round(d.impact(), 3)
+        1.333
+        """
+        score = 1.0 if self.status_a != self.status_b else 0.0
+        changes = [0.0]
+        for key, _, _ in ROW_KEYS:
+            x, y = self.a.get(key), self.b.get(key)
+            if x is None and y is None:
+                continue
+            if x is None or y is None:  # saturated on one side only
+                changes.append(1.0)
+            elif max(abs(x), abs(y)) > 0:
+                changes.append(abs(y - x) / max(abs(x), abs(y)))
+        return score + max(changes)
+
+    def text_row(self) -> dict[str, str]:
+        """The row as people read it: the component's label, each number as ``A → B`` in its unit
+        (``5% → 100%``, ``10k/s → 200k/s``), and the change in cost."""
+        row = {"Component": self.label,
+               "Status": _status_text(self.status_a) if self.status_a == self.status_b
+               else f"{_status_text(self.status_a)} → {_status_text(self.status_b)}"}
+        for key, _label, _ in ROW_KEYS:
+            x, y = self.a.get(key), self.b.get(key)
+            row[TEXT_COLUMNS[key]] = change_text(_row_value(key, x), _row_value(key, y))
+        d = self.delta.get("cost_usd_month")
+        row["Δ cost / month"] = "—" if d is None else ("+" if d > 0 else "") + format_usd(d) if d else "same"
+        return row
+
     def as_row(self) -> dict[str, object]:
         """A flat dict for a table."""
         row: dict[str, object] = {"component": self.id, "status A": self.status_a, "status B": self.status_b}
@@ -377,6 +427,76 @@ class Comparison:
 
     def table(self) -> list[dict[str, object]]:
         return [r.as_row() for r in self.rows]
+
+    def by_impact(self) -> list[ComponentDelta]:
+        """The shared components, the most changed first (:meth:`ComponentDelta.impact`; ties: cost change)."""
+        return sorted(self.rows, key=lambda r: (-round(r.impact(), 9), -abs(r.delta.get("cost_usd_month") or 0.0),
+                                                r.id))
+
+    def text_table(self) -> list[dict[str, str]]:
+        """:meth:`ComponentDelta.text_row` of every shared component, the most changed first."""
+        return [r.text_row() for r in self.by_impact()]
+
+
+TEXT_COLUMNS = {"calls_per_s": "Calls", "utilization": "Utilisation", "nodes": "Nodes", "p99_ms": "p99",
+                "memory_gb": "Memory", "cost_usd_month": "Cost / month"}
+"""Column titles of :meth:`ComponentDelta.text_row`, by row key."""
+
+
+def _status_text(status: str) -> str:
+    style = STATUS_STYLES.get(status)
+    return style.badge if style is not None else status
+
+
+def _row_value(key: str, v: float | None) -> str:
+    """One number of a delta row as text in its unit; a missing latency is ``saturated``."""
+    if v is None:
+        return "saturated" if key == "p99_ms" else "—"
+    return {"calls_per_s": format_rate, "utilization": format_percent, "p99_ms": format_ms, "memory_gb": format_gb,
+            "cost_usd_month": format_usd}.get(key, compact)(v)
+
+
+def change_text(a: str, b: str) -> str:
+    """``a → b``, or ``a`` alone when both sides read the same.
+
+    Examples
+    --------
+    >>> change_text("5%", "100%"), change_text("3", "3")
+    ('5% → 100%', '3')
+    """
+    return a if a == b else f"{a} → {b}"
+
+
+def parameter_text(q: Parameter | None, value: float | None, unit: str = "") -> str:
+    """A parameter value as people read it: a share as a percentage, an on/off switch as ``on``/``off``,
+    anything else with its unit (``20k req/s``).
+
+    Examples
+    --------
+    >>> q = Parameter(name="miss_rate", label="Share served online", unit="", default=0.05, min=0, max=1,
+    ...               source="assumption")
+    >>> parameter_text(q, 0.05), parameter_text(q, 1.0), parameter_text(None, 2000, "items")
+    ('5%', '100%', '2k items')
+    """
+    if value is None:
+        return "—"
+    if q is not None and not q.unit and q.min >= 0 and q.max <= 1:
+        if q.integer:
+            return "on" if value >= 0.5 else "off"
+        return format_percent(value) if value >= 0.01 or value == 0 else f"{value * 100:.2g}%"
+    return format_quantity(value, unit or (q.unit if q is not None else ""))
+
+
+def value_changes(cmp: Comparison, rp_a: ResolvedPattern, rp_b: ResolvedPattern) -> list[str]:
+    """The parameters that differ between the sides, labelled with units: ``Share served online: 5% → 100%``."""
+    params = {q.name: q for q in rp_b.pattern.parameters}
+    params.update({q.name: q for q in rp_a.pattern.parameters})
+    out = []
+    for name, x, y, unit in cmp.changed_values:
+        q = params.get(name)
+        label = q.label if q is not None else name
+        out.append(f"{label}: {parameter_text(q, x, unit)} → {parameter_text(q, y, unit)}")
+    return out
 
 
 def _number(v) -> float | None:
@@ -573,9 +693,12 @@ def overlay_chart(sw_a: Sweep | None, label_a: str, sw_b: Sweep | None, label_b:
 
 
 def describe_side(side: Side, rp: ResolvedPattern) -> str:
-    """``Two-stage recommender · candidates=2,000 · auto-size``."""
+    """``Two-stage recommender · Candidates to rank 2k items · auto-size``: the pattern, the parameters that
+    differ from its defaults (labels and units), and the mode."""
     defaults = rp.defaults()
-    changed = [f"{k}={fmt(v)}" for k, v in side.values.items()
+    params = {q.name: q for q in rp.pattern.parameters}
+    changed = [f"{params[k].label} {parameter_text(params[k], float(v), params[k].unit)}"
+               for k, v in side.values.items()
                if k in defaults and not math.isclose(float(v), defaults[k], rel_tol=1e-12)]
     models = [f"{cid}={fid}" for cid, fid in side.models.items()
               if cid in selectors(rp) and fid != selectors(rp)[cid].default]

@@ -8,10 +8,12 @@ Everything here is plain data (dataclasses, dicts, strings) so it is easy to tes
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from explorer.engine.bottlenecks import ProvisioningFlag, provisioning_flags
 from explorer.engine.report import Figure, MLSection, Report
 from explorer.model.choice import QUERY_PREFIX, chosen, models_query
 from explorer.model.choice import from_query as models_from_query
@@ -19,7 +21,7 @@ from explorer.model.library import Entry, entries, user_dir
 from explorer.model.loader import ARCHITECTURES_DIR, ResolvedPattern, builtin_paths
 from explorer.model.pattern import Parameter
 from explorer.model.scenario import MODES, from_query
-from explorer.render.styles import STATUS_STYLES
+from explorer.render.styles import STATUS_STYLES, status_cell_css
 from explorer.render.text import verdict
 from explorer.units import (
     compact,
@@ -38,6 +40,8 @@ DEFAULT_PATTERN = "two_stage_recommender"
 MODE_LABELS = {"provisioned": "Provisioned (fixed replicas)", "autosize": "Auto-size (fewest replicas)"}
 RESERVED_QUERY_KEYS = ("pattern", "mode", "view", "selected")
 """Query parameters that are not pattern parameters."""
+REPLICAS_PREFIX = "replicas."
+"""Query keys ``replicas.<component>=<count>``: a component's provisioned replicas set in the scenario."""
 
 ROLE_TITLES = {"traffic": "Traffic", "latency": "Targets", "utilization": "Targets", "data": "Data size",
                "model": "Model", "other": "Other"}
@@ -189,6 +193,8 @@ class PageState:
     notices: list[str] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)
     """Model family chosen per component with a selector (``model.<component>=<family>``); missing: default."""
+    replicas: dict[str, int] = field(default_factory=dict)
+    """Components whose provisioned replicas the user set ("auto-size this component"), by id."""
 
 
 def _one(query: Mapping[str, object], key: str) -> str | None:
@@ -219,8 +225,11 @@ def read_query(rp: ResolvedPattern, query: Mapping[str, object]) -> PageState:
     """Lenient parse of the URL for one pattern: bad or out-of-range values fall back to defaults with a notice."""
     flat = {k: s for k in query if (s := _one(query, k)) is not None}
     values, notices = from_query(rp, {k: v for k, v in flat.items()
-                                      if k not in RESERVED_QUERY_KEYS and not k.startswith(QUERY_PREFIX)})
+                                      if k not in RESERVED_QUERY_KEYS
+                                      and not k.startswith((QUERY_PREFIX, REPLICAS_PREFIX))})
     notices = [f"Link value ignored — {n}" for n in notices]
+    replicas, bad = replicas_from_query(rp, flat)
+    notices += [f"Link value ignored — {n}" for n in bad]
     mode = flat.get("mode", "provisioned")
     if mode not in MODES:
         notices.append(f"Link value ignored — mode={mode!r} is not one of {', '.join(MODES)}; using provisioned.")
@@ -238,7 +247,41 @@ def read_query(rp: ResolvedPattern, query: Mapping[str, object]) -> PageState:
         selected = None
     models, model_notices = models_from_query(rp, flat)
     notices += [f"Link value ignored — {n}" for n in model_notices]
-    return PageState(rp.id, values, mode, view, selected, notices, models)
+    return PageState(rp.id, values, mode, view, selected, notices, models=models, replicas=replicas)
+
+
+def replicas_from_query(rp: ResolvedPattern, flat: Mapping[str, str]) -> tuple[dict[str, int], list[str]]:
+    """``replicas.<component>=<count>`` keys of a link: the valid ones, and a notice for each other.
+
+    Examples
+    --------
+    >>> from explorer.model.library import load
+    >>> replicas_from_query(load("ad_click_prediction"), {"replicas.ranker": "2", "replicas.nope": "1"})
+    ({'ranker': 2}, ["replicas.nope='1' is not a server component of ad_click_prediction."])
+    """
+    servers = {c.id for c in rp.pattern.components if rp.types[c.id].category != "client"}
+    out: dict[str, int] = {}
+    bad: list[str] = []
+    for key, raw in flat.items():
+        if not key.startswith(REPLICAS_PREFIX):
+            continue
+        cid = key[len(REPLICAS_PREFIX):]
+        if cid not in servers:
+            bad.append(f"{key}={raw!r} is not a server component of {rp.id}.")
+            continue
+        try:
+            n = float(raw)
+        except ValueError:
+            n = math.nan
+        if not (math.isfinite(n) and n.is_integer() and 1 <= n <= MAX_REPLICAS):
+            bad.append(f"{key}={raw!r} is not a whole number of replicas from 1 to {MAX_REPLICAS:,}.")
+            continue
+        out[cid] = int(n)
+    return out, bad
+
+
+MAX_REPLICAS = 1_000_000
+"""The largest replica count a link may set for one component."""
 
 
 def write_query(rp: ResolvedPattern, state: PageState) -> dict[str, str]:
@@ -253,6 +296,8 @@ def write_query(rp: ResolvedPattern, state: PageState) -> dict[str, str]:
     if state.selected:
         out["selected"] = state.selected
     out.update(models_query({**chosen(rp), **state.models}))
+    for cid, n in sorted(state.replicas.items()):
+        out[REPLICAS_PREFIX + cid] = str(int(n))
     return out
 
 
@@ -281,32 +326,38 @@ def headline(report: Report) -> list[Metric]:
         refs = tuple(f"end_to_end.{k}" for k in ("p99_ms", "target_percentile_ms", "mean_ms", "margin_ms",
                                                    "meets_target") if k in e.figures)
         if e.saturated:
-            out.append(Metric("p99", f"End-to-end p{pct}", "SATURATED", f"+∞ vs the {format_ms(e.target_ms)} target",
-                              "inverse", f"Saturated at {', '.join(e.saturated_components)}: no finite latency.", refs))
+            out.append(Metric("p99", f"End-to-end p{pct}", "SATURATED", f"target {format_ms(e.target_ms)}",
+                              "inverse", f"Saturated at {', '.join(e.saturated_components)}: no finite latency "
+                              f"(target {format_ms(e.target_ms)}).", refs))
         else:
             value = e.target_percentile_ms
             diff = -(e.margin_ms or 0.0)
-            sign = "+" if diff > 0 else "-"
-            delta = f"{sign}{format_ms(abs(diff))} vs the {format_ms(e.target_ms)} target"
+            sign = "+" if diff > 0 else "-"  # ASCII: st.metric reads the sign for the arrow
+            delta = f"{sign}{format_ms(abs(diff))} vs {format_ms(e.target_ms)}"
             out.append(Metric("p99", f"End-to-end p{pct}", format_ms(value), delta, "inverse",
-                              f"The composed p{pct} {verdict(e)} the target (mean {format_ms(e.mean_ms)}).", refs))
+                              f"The composed p{pct} {verdict(e)} the {format_ms(e.target_ms)} target "
+                              f"(mean {format_ms(e.mean_ms)}).", refs))
         entry = report.components.get(e.entry)
         qps = entry.calls_per_s if entry else 0.0
         out.append(Metric("qps", "Peak QPS", f"{compact(qps)} req/s", None, "normal",
                           f"Requests per second arriving at {e.entry}.",
                           (f"{e.entry}.calls_per_s", *_traffic_refs(report))))
     t = report.totals
-    out.append(Metric("replicas", "Nodes (CPU · GPU)", f"{compact(t.cpu_replicas)} · {compact(t.gpu_replicas)}",
-                      f"{compact(t.managed_replicas)} managed" if t.managed_replicas else None, "off",
-                      "Shards × replicas summed over components, by hardware.",
+    nodes = t.cpu_replicas + t.gpu_replicas
+    split = f"{compact(t.gpu_replicas, 2)} GPU" + (f" · {compact(t.managed_replicas, 2)} mgd" if t.managed_replicas
+                                                  else "")
+    out.append(Metric("replicas", "Nodes", compact(nodes), split, "off",
+                      f"Shards × replicas summed over components: {compact(t.cpu_replicas)} CPU and "
+                      f"{compact(t.gpu_replicas)} GPU nodes" + (f", {compact(t.managed_replicas)} managed"
+                                                                if t.managed_replicas else "") + ".",
                       ("totals.cpu_replicas", "totals.gpu_replicas")))
     out.append(Metric("memory", "Memory held", format_gb(t.memory_gb),
-                      f"storage {format_gb(t.storage_gb)}" if t.storage_gb else None, "off",
+                      f"disk {format_gb(t.storage_gb)}" if t.storage_gb else None, "off",
                       "Data held in memory across all replicas (storage on disk separately).",
                       ("totals.memory_gb", "totals.storage_gb")))
     ml_cost = "ml_cost_usd_month" in t.figures
     out.append(Metric("cost", "Cost per month", format_usd(t.cost_usd_month),
-                      f"ML blocks {format_usd(t.ml_cost_usd_month)} beside it" if ml_cost else None, "off",
+                      f"+ ML {format_usd(t.ml_cost_usd_month)}" if ml_cost else None, "off",
                       "Nodes × price per hour × 730 h, plus storage. The ML blocks' own cost (training runs, "
                       "batch path, logs, drift) is shown beside it, not added: the pattern draws those jobs as "
                       "components too." if ml_cost else "Nodes × price per hour × 730 h, plus storage.",
@@ -448,7 +499,7 @@ def ml_headline(report: Report, limit: int = 4) -> list[Metric]:
                                                       "cost_usd_month") if k in F)))
         elif s.key == "training" and "cost_usd_month" in F:
             age = F.get("model_age_mean_hours")
-            out.append(Metric("ml_training", "Training per month", figure_text(F["cost_usd_month"]),
+            out.append(Metric("ml_training", "Training per month", format_usd(F["cost_usd_month"].value),
                               f"model age {figure_text(age)}" if age is not None else None, "off",
                               "Retrains per month × cost per run; the model's mean age at serving time.",
                               tuple(ref + k for k in ("cost_usd_month", "cost_usd", "model_age_mean_hours")
@@ -458,7 +509,8 @@ def ml_headline(report: Report, limit: int = 4) -> list[Metric]:
                               "Mean age of a streaming feature: half the window plus the pipeline lag.",
                               tuple(ref + k for k in ("mean_age_s", "max_age_s") if k in F)))
         elif s.key == "logging" and "growth_gb_per_month" in F:
-            out.append(Metric("ml_logging", "Log growth", figure_text(F["growth_gb_per_month"]), None, "off",
+            out.append(Metric("ml_logging", "Log growth per month", format_gb(F["growth_gb_per_month"].value), None,
+                              "off",
                               "Logged events × bytes per event, per month.",
                               tuple(ref + k for k in ("growth_gb_per_month", "steady_state_gb") if k in F)))
         if len(out) >= limit:
@@ -468,36 +520,76 @@ def ml_headline(report: Report, limit: int = 4) -> list[Metric]:
 
 # --------------------------------------------------------------------------- capacity table
 
-TABLE_COLUMNS = ("Component", "Status", "Calls/s", "Service ms", "Shards", "Replicas", "Recommended",
-                 "Utilisation", "p99", "Memory GB", "Cost $/month")
+TABLE_COLUMNS = ("Component", "Status", "Utilisation", "p99", "Replicas", "Memory", "Cost / month", "Sizing",
+                 "Recommended", "Calls", "Service", "Shards")
+"""The capacity table's columns, most important first (what fits a 1440 px page without scrolling comes first)."""
+
+
+def _recommended_text(c) -> str:
+    """Recommended replicas per shard, or a dash with the reason there is none."""
+    if c.status == "external" or c.category == "client":
+        return "— (client)"
+    if c.replicas_recommended is not None:
+        return str(c.replicas_recommended)
+    if c.calls_per_s == 0:
+        return "— (no traffic)"
+    if "replicas_needed" in c.figures:
+        return f"— (≥ {compact(c.figures['replicas_needed'].value)} needed)"
+    return "— (no count meets its budget)"
+
+
+def _flag_text(f: ProvisioningFlag | None) -> str:
+    if f is None:
+        return ""
+    if f.kind == "over":
+        return f"over: {f.replicas} → {f.recommended} · {format_usd(f.usd_month)}/mo spare"
+    return f"under: {f.replicas} → {f.recommended}"
+
+
+def _p99_text(c) -> str:
+    if c.status == "external":
+        return "— (client)"
+    if c.saturated:
+        return "saturated"
+    if c.p99_ms is None:
+        return "— (no traffic)"
+    return format_ms(c.p99_ms)
 
 
 def capacity_rows(report: Report) -> list[dict]:
-    """One row per component (file order): status, calls/s, service ms, shards, replicas, recommended,
-    utilisation, p99, memory, cost. Numbers stay numbers (sortable); p99 is text because saturated has none."""
+    """One row per component (file order) in :data:`TABLE_COLUMNS` order, plus the hidden ``id``.
+
+    Every cell reads as it is shown: rates in human units (``/s``, ``/min``, ``/h``, ``/day``), milliseconds,
+    GB/TB, dollars; a missing value is a dash with its reason (``— (client)``), never ``None`` or ``nan``.
+    Utilisation stays a number (a bar), capped at 999% so a saturated bar is full and finite; ``Sizing`` flags
+    over- and under-provisioned components (:func:`explorer.engine.bottlenecks.provisioning_flags`).
+    """
+    flags = {f.component: f for f in provisioning_flags(report)}
     rows = []
     for c in report.components.values():
-        if c.status == "external":
-            p99 = "–"
-        elif c.saturated:
-            p99 = "saturated"
-        else:
-            p99 = format_ms(c.p99_ms)
+        client = c.status == "external"
+        u = c.utilization if math.isfinite(c.utilization) else 9.99
         rows.append({
             "id": c.id,
             "Component": c.label,
             "Status": STATUS_BADGE.get(c.status, c.status),
-            "Calls/s": c.calls_per_s,
-            "Service ms": c.service_ms,
-            "Shards": c.shards,
-            "Replicas": c.replicas,
-            "Recommended": c.replicas_recommended,
-            "Utilisation": c.utilization if math.isfinite(c.utilization) else None,
-            "p99": p99,
-            "Memory GB": c.memory_gb,
-            "Cost $/month": c.cost_usd_month,
+            "Utilisation": min(float(u), 9.99),
+            "p99": _p99_text(c),
+            "Replicas": "— (client)" if client else str(c.replicas),
+            "Memory": "—" if client else format_gb(c.memory_gb),
+            "Cost / month": "—" if client else format_usd(c.cost_usd_month),
+            "Sizing": _flag_text(flags.get(c.id)),
+            "Recommended": _recommended_text(c),
+            "Calls": format_rate(c.calls_per_s),
+            "Service": format_ms(c.service_ms),
+            "Shards": "—" if client else str(c.shards),
         })
     return rows
+
+
+def capacity_status_css(report: Report, theme: str = "light") -> list[str]:
+    """CSS of each row's status cell (same order as :func:`capacity_rows`): the node's colour on the diagram."""
+    return [status_cell_css(c.status, c.utilization, c.saturated, theme) for c in report.components.values()]
 
 
 def component_trace(report: Report, cid: str) -> list[str]:
@@ -515,7 +607,7 @@ def component_summary(report: Report, cid: str) -> str:
         return f"{c.label} ({c.id}) is outside the system: it sends the requests."
     lat = "saturated (no finite latency)" if c.saturated else f"p99 {format_ms(c.p99_ms)}"
     shards = f"{c.shards} shards × {c.replicas} replicas" if c.shards > 1 else f"{c.replicas} replicas"
-    return (f"{c.label} ({c.id}, {c.type}): {compact(c.calls_per_s)} calls/s, {shards}, utilisation "
+    return (f"{c.label} ({c.id}, {c.type}): {format_rate(c.calls_per_s, 'calls')}, {shards}, utilisation "
             f"{format_percent(c.utilization)}, {lat}, {format_usd(c.cost_usd_month)}/month — status {c.status}.")
 
 
@@ -523,36 +615,117 @@ def component_summary(report: Report, cid: str) -> str:
 
 @dataclass(frozen=True)
 class Callout:
-    """A bottleneck in plain words."""
+    """A bottleneck or a provisioning flag in plain words, with what one click can do about it."""
 
     level: str
-    """``error`` (saturated, infeasible, a batch job that doesn't fit) or ``warning`` (hot, slow)."""
+    """``error`` (saturated, infeasible, a batch job that doesn't fit), ``warning`` (hot, slow,
+    under-provisioned) or ``info`` (over-provisioned)."""
     component: str
     text: str
+    icon: str = ":material/warning:"
+    """A Material icon (text, no emoji font needed)."""
+    replicas: int | None = None
+    """Set when "auto-size this component" applies: the recommended replicas per shard to set it to."""
+
+
+_LONG_DECIMAL = re.compile(r"(?<![\w.])(\d+\.\d{3,})(?![\w.])")
+
+
+def tidy(text: str) -> str:
+    """Engine sentences made readable: long decimals rounded to three significant digits, one full stop.
+
+    Examples
+    --------
+    >>> tidy("the p99 target 6.86813 ms is at or below 9.21 ms; no number of servers can meet it..")
+    'The p99 target 6.87 ms is at or below 9.21 ms; no number of servers can meet it.'
+    >>> tidy("version 1.2.3 stays")
+    'Version 1.2.3 stays.'
+    """
+    text = _LONG_DECIMAL.sub(lambda m: compact(float(m.group(1))), text.strip())
+    text = text.rstrip(" .") + "."
+    return text[:1].upper() + text[1:]
+
+
+def _problem_text(rank: int, reason: str, advice: str) -> str:
+    return f"**{rank}. {tidy(reason)}** {tidy(advice)}"
 
 
 def callouts(report: Report) -> list[Callout]:
-    """The engine's bottlenecks (ranked) and batch jobs that miss their window, as sentences with advice."""
+    """The engine's bottlenecks (ranked), batch jobs that miss their window, then the provisioning flags:
+    under-provisioned components not already named, and over-provisioned ones with the money they waste.
+
+    A callout about a component with fewer replicas than recommended carries that count (``replicas``),
+    so the page can offer "auto-size this component"."""
+    flags = provisioning_flags(report)
+    under = {f.component: f for f in flags if f.kind == "under"}
     out = []
+    named = set()
     for b in report.bottlenecks:
         level = "error" if b.status in ("saturated", "infeasible") else "warning"
-        reason = b.reason[:1].upper() + b.reason[1:]
-        out.append(Callout(level, b.component, f"**{b.rank}. {reason}.** {b.advice[:1].upper() + b.advice[1:]}."))
+        style = STATUS_STYLES.get(str(b.status))
+        icon = style.icon if style is not None and b.status != "ok" else ":material/schedule:"
+        fix = under.get(b.component)
+        named.add(b.component)
+        out.append(Callout(level, b.component, _problem_text(b.rank, b.reason, b.advice), icon,
+                           fix.recommended if fix is not None else None))
     for j in report.batch_jobs:
         if not j.fits_window:
             out.append(Callout("error", j.entry, f"**Batch job {j.label}** does not fit its {compact(j.window_hours)} h "
                                                  f"window every {compact(j.every_hours)} h "
-                                                 f"({format_rate(j.items_per_s)} items needed)."))
+                                                 f"({format_rate(j.items_per_s, 'items')} needed).",
+                               ":material/event_busy:"))
+    for f in flags:
+        if f.kind == "under" and f.component not in named:
+            out.append(Callout("warning", f.component,
+                               f"**{f.label} is under-provisioned:** {f.replicas} replicas where {f.recommended} "
+                               f"meet{'s' if f.recommended == 1 else ''} the {format_percent(f.target_utilization)} target utilisation and its latency budget "
+                               f"(about {format_usd(f.usd_month)}/month more).", ":material/trending_up:",
+                               f.recommended))
+    for f in flags:
+        if f.kind == "over":
+            out.append(Callout("info", f.component,
+                               f"**{f.label} is over-provisioned:** {format_percent_fine(f.utilization)} utilisation "
+                               f"on {f.replicas} replicas where {f.recommended} "
+                               f"meet{'s' if f.recommended == 1 else ''} the "
+                               f"{format_percent(f.target_utilization)} target — {format_usd(f.usd_month)}/month on "
+                               f"the spare replicas.", ":material/savings:", f.recommended))
     return out
 
 
+def format_percent_fine(fraction: float) -> str:
+    """A utilisation that may be tiny: ``0.16%``, ``3%``, ``< 0.01%``.
+
+    Examples
+    --------
+    >>> format_percent_fine(0.0016), format_percent_fine(0.03), format_percent_fine(1e-7)
+    ('0.16%', '3%', '< 0.01%')
+    """
+    pct = fraction * 100
+    if 0 < pct < 0.01:
+        return "< 0.01%"
+    return f"{compact(pct, 2)}%"
+
+
+def wasted_usd_month(report: Report) -> float:
+    """Money per month on replicas beyond the recommended counts of over-provisioned components."""
+    return sum(f.usd_month for f in provisioning_flags(report) if f.kind == "over")
+
+
 def healthy_message(report: Report) -> str:
-    """The sentence shown when nothing is hot, saturated or late."""
+    """The sentence shown when nothing is hot, saturated or late, naming any over-provisioning it costs."""
     e = report.end_to_end
     if e is None:
-        return "Every component runs under the target utilisation and every batch job fits its window."
-    return (f"Every component runs under the {format_percent(report.target_utilization)} target utilisation and the "
-            f"p{compact(e.percentile)} of {format_ms(e.target_percentile_ms)} meets the {format_ms(e.target_ms)} target.")
+        text = "Every component runs under the target utilisation and every batch job fits its window."
+    else:
+        text = (f"Every component runs under the {format_percent(report.target_utilization)} target utilisation and "
+                f"the p{compact(e.percentile)} of {format_ms(e.target_percentile_ms)} meets the "
+                f"{format_ms(e.target_ms)} target.")
+    over = [f for f in provisioning_flags(report) if f.kind == "over"]
+    if over:
+        text += (f" But {len(over)} component{'s are' if len(over) != 1 else ' is'} over-provisioned: "
+                 f"{format_usd(sum(f.usd_month for f in over))}/month of "
+                 f"{format_usd(report.totals.cost_usd_month)} goes to replicas beyond the recommended counts.")
+    return text
 
 
 def values_key(values: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
@@ -561,7 +734,8 @@ def values_key(values: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
 
 
 __all__ = [
-    "ARCHITECTURES_DIR", "Callout", "MLRow", "MLView", "Metric", "PageState", "SliderSpec", "callouts",
+    "ARCHITECTURES_DIR", "Callout", "REPLICAS_PREFIX", "capacity_status_css", "format_percent_fine",
+    "replicas_from_query", "tidy", "wasted_usd_month", "MLRow", "MLView", "Metric", "PageState", "SliderSpec", "callouts",
     "capacity_rows", "choose_pattern", "component_summary", "component_trace", "default_pattern", "directory_stamp",
     "entry_label", "explain_refs", "figure_text", "grouped_specs", "headline", "healthy_message", "library_paths",
     "ml_headline", "ml_section_trace", "ml_views", "number_text", "pattern_entries", "read_query",
