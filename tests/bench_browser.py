@@ -11,10 +11,15 @@ Also the time from starting ``streamlit run`` to the first painted diagram.
 Targets: both ratios ≤ 1.2×, diagram ≤ 300 ms absolute.
 
 ``run()`` prints and returns the figures; ``python -m tests.bench_browser`` runs it alone.
+``run_ab()`` (``python -m tests.bench_browser --ab``) compares where the interactive diagram is laid out:
+in the browser (the default) and on the server (``ARCH_EXPLORER_DIAGRAM_LAYOUT=server``), each against the
+bare page, the three servers up at once and measured in alternating rounds so load on the machine falls on
+all of them alike.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -50,6 +55,8 @@ CHANGES = 24
 TARGET_RATIO = 1.2
 TARGET_MS = 300.0
 QUIET_MS = 400
+LAYOUT_ENV = "ARCH_EXPLORER_DIAGRAM_LAYOUT"
+"""pages.diagram_widget.LAYOUT_ENV (not imported: the page module needs a running app)."""
 """A page is settled once nothing in it has changed for this long (the time reported is the last change)."""
 
 _ARM = """([expected, sel]) => {
@@ -156,14 +163,8 @@ def _first_paint(browser, script: Path, url_suffix: str, env: dict, log: Path) -
         stop(proc)
 
 
-def run(changes: int = CHANGES) -> dict:
-    """Measure, print and return the figures (milliseconds and ratios)."""
-    reason = browser_unavailable()
-    if reason:
-        print(f"  skipped: {reason}")
-        return {}
-    from playwright.sync_api import sync_playwright
-
+def _scenario():
+    """The largest pattern, its traffic slider, the slider's options and the start position."""
     rp = largest_pattern()
     param = traffic_parameter(rp)
     q = next(q for q in rp.pattern.parameters if q.name == param)
@@ -173,6 +174,88 @@ def run(changes: int = CHANGES) -> dict:
         n = int(round((q.max - q.min) / spec.step)) + 1
         options = [q.min + i * spec.step for i in range(n)]
     start = min(range(len(options)), key=lambda i: abs(options[i] - q.default))
+    return rp, param, q, options, start
+
+
+def run_ab(rounds: int = 4, changes: int = 12) -> dict:
+    """Browser layout vs server layout vs the bare page, alternating rounds of ``changes`` key presses.
+
+    Returns the medians (ms) of slider → diagram updated and slider → page settled per variant, and the
+    ratios of each app variant to the bare page."""
+    reason = browser_unavailable()
+    if reason:
+        print(f"  skipped: {reason}")
+        return {}
+    from playwright.sync_api import sync_playwright
+
+    rp, param, q, options, start = _scenario()
+    keys = _slider_plan(len(options), start, rounds * changes + 2)
+    with tempfile.TemporaryDirectory(prefix="bench_browser_ab_") as tmp:
+        tmpdir = Path(tmp)
+        dots = [to_dot(rp, analyse(rp, {**rp.defaults(), param: v}), render_key=True) for v in options]
+        dots_path = tmpdir / "dots.json"
+        dots_path.write_text(json.dumps(dots), encoding="utf-8")
+        user = {"ARCH_EXPLORER_USER_DIR": str(tmpdir / "user")}
+        variants = {
+            "browser": (ROOT / "app.py", {**user, LAYOUT_ENV: "browser"}, f"/?pattern={rp.id}", q.label),
+            "server": (ROOT / "app.py", {**user, LAYOUT_ENV: "server"}, f"/?pattern={rp.id}", q.label),
+            "bare": (ROOT / "tests" / "bench_bare_app.py", {"BENCH_DOTS": str(dots_path), "BENCH_START": str(start)},
+                     "/", "Value"),
+        }
+        times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
+        servers, pages = [], {}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+            try:
+                for name, (script, env, suffix, slider) in variants.items():
+                    port = free_port()
+                    log = tmpdir / f"{name}.log"
+                    proc = start_streamlit(script, port, log, env=env)
+                    servers.append(proc)
+                    wait_for_health(port, proc, log)
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    page.goto(f"http://127.0.0.1:{port}{suffix}")
+                    wait_for_app(page, diagram=True)
+                    _measure(page, slider, keys[:2])  # warm the caches, the page and the WebAssembly
+                    pages[name] = (page, slider)
+                for r in range(rounds):
+                    order = list(variants) if r % 2 == 0 else list(reversed(variants))
+                    for name in order:
+                        page, slider = pages[name]
+                        times[name] += _measure(page, slider, keys[2 + r * changes: 2 + (r + 1) * changes])
+                layouts = {name: pages[name][0].evaluate(
+                    "() => { const w = document.querySelector('[data-testid=\"aeDiagram\"]'); "
+                    "return w ? w.dataset.layout : 'graphviz_chart'; }") for name in variants}
+            finally:
+                for proc in servers:
+                    stop(proc)
+                browser.close()
+    out: dict[str, float] = {}
+    for name in variants:
+        out[f"diagram {name} median (ms)"] = statistics.median(t[0] for t in times[name])
+        out[f"settled {name} median (ms)"] = statistics.median(t[1] for t in times[name])
+    for name in ("browser", "server"):
+        out[f"ratio diagram {name} / bare"] = out[f"diagram {name} median (ms)"] / out["diagram bare median (ms)"]
+        out[f"ratio settled {name} / bare"] = out[f"settled {name} median (ms)"] / out["settled bare median (ms)"]
+    print(f"  {rp.id}: {rounds} alternating rounds × {changes} changes per variant; layouts seen: {layouts}")
+    for name in variants:
+        print(f"  {name:8s} slider → diagram median {out[f'diagram {name} median (ms)']:7.1f} ms   "
+              f"→ settled median {out[f'settled {name} median (ms)']:7.1f} ms")
+    for name in ("browser", "server"):
+        print(f"  {name:8s} / bare: diagram {out[f'ratio diagram {name} / bare']:.2f}×, "
+              f"settled {out[f'ratio settled {name} / bare']:.2f}×")
+    return out
+
+
+def run(changes: int = CHANGES) -> dict:
+    """Measure, print and return the figures (milliseconds and ratios)."""
+    reason = browser_unavailable()
+    if reason:
+        print(f"  skipped: {reason}")
+        return {}
+    from playwright.sync_api import sync_playwright
+
+    rp, param, q, options, start = _scenario()
     keys = _slider_plan(len(options), start, changes)
     out: dict[str, float] = {}
 
@@ -260,4 +343,11 @@ def run(changes: int = CHANGES) -> dict:
 
 
 if __name__ == "__main__":
-    run()
+    parser = argparse.ArgumentParser(description="Browser benchmark of the Explore page.")
+    parser.add_argument("--ab", action="store_true", help="browser vs server layout vs bare page, alternating")
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args()
+    if args.ab:
+        run_ab(rounds=args.rounds)
+    else:
+        run()
