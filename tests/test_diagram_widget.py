@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -21,7 +23,7 @@ from explorer.study import compare
 from explorer.study.diagram_focus import STEP_NOTES, changed_components, step_components
 from explorer.study.practice import STEPS
 from explorer.units import format_percent, format_rate
-from pages.diagram_widget import LAYOUT_ENV, VENDOR, VIZ_URL_PATH, drawn_key
+from pages.diagram_widget import LAYOUT_ENV, STATIC, VENDOR, VIZ_URL_PATH, drawn_key
 from tests.apptest import run_app
 from tests.generated import generated_pattern
 
@@ -236,3 +238,22 @@ def test_the_vendored_graphviz_and_its_licence_are_in_the_repository():
     version = re.search(r"Viz\.js (\d+\.\d+\.\d+)", head).group(1)
     assert f"@viz-js/viz {version}" in readme and "npm" in readme
     assert "export { engines, formats, graphvizVersion, instance }" in js.read_text(encoding="utf-8", errors="replace")
+
+
+_NODE_PAGE_SVG = """
+const fs = require("fs");
+const src = fs.readFileSync(process.argv[1], "utf8");
+const body = src.slice(src.indexOf("const PROLOG"), src.indexOf("// The page-ready SVG"));
+const pageSvg = new Function(body + "; return pageSvg;")();
+process.stdout.write(pageSvg(fs.readFileSync(0, "utf8")));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed (runs the page's pageSvg)")
+def test_the_pages_pagesvg_does_what_page_svg_does(two_stage):
+    rp, report = two_stage
+    raw = render_dot(diagram.to_dot(rp, report), "svg").decode("utf-8")
+    raw = raw.replace("<svg", "<!-- a comment -->\n<svg", 1)
+    out = subprocess.run(["node", "-e", _NODE_PAGE_SVG, str(STATIC / "diagram_widget.js")], input=raw,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out == page_svg(raw)
