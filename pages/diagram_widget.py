@@ -1,6 +1,7 @@
 """The interactive diagram: the DOT laid out by Graphviz in the browser (WebAssembly, vendored in
 ``pages/static/vendor/viz/``), or on the server by pygraphviz as a fallback, shown through a Streamlit custom
-component (v2: inline JavaScript and CSS mounted in the page, no iframe, no build step, no network).
+component (v2: inline JavaScript and CSS mounted in the page, no iframe, no build step, nothing fetched
+from outside the app's own server).
 
 In the browser (``pages/static/diagram_widget.js``): wheel or pinch to zoom, drag to pan, Fit and 1:1
 buttons, a hover card with each node's and edge's key figures, click (or Tab then Enter) on a component to
@@ -10,8 +11,8 @@ select it, ``+``/``-``/``0`` and arrow keys on the focused diagram. Python side 
   loaded once from the app's own server (``/component/<vendor>/viz.js``, see :data:`VIZ_URL_PATH`), and
   turns it into page-ready SVG the way :func:`explorer.render.diagram_data.page_svg` does on the server;
 - fallback: when the browser cannot lay it out (the WebAssembly fails to load, or Graphviz refuses the
-  DOT), it says so (trigger ``layout_failed``) and from then on this session is sent the SVG laid out on the
-  server (:func:`_svg`, once per DOT source, shared by every session); ``ARCH_EXPLORER_DIAGRAM_LAYOUT=server``
+  DOT), it says so (trigger ``layout_failed``, its reason kept in ``<key>:server_layout``) and from then on
+  this session is sent the SVG laid out on the server (:func:`_svg`, once per DOT source, shared by every session); ``ARCH_EXPLORER_DIAGRAM_LAYOUT=server``
   in the environment makes that the default (both paths draw the same node and edge ids);
 - the source (DOT or SVG) is sent only when this browser tab does not hold it yet: the tab keeps the last
   few it was sent, laid out, by content hash, and the page remembers which hashes it sent (``<key>:sent``
