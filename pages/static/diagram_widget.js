@@ -381,6 +381,7 @@ function mount(parent) {
   v.seq = 0;
   v.update = (d) => {
     const seq = ++v.seq;
+    performance.mark("ae-diagram-data"); // timing marks for profiling: data in, then SVG drawn
     let pending = d.source ? null : SVG_CACHE.get(d.source_key);
     if (d.source) {
       pending = SVG_CACHE.get(d.source_key) || layOut(d);
@@ -421,6 +422,7 @@ function mount(parent) {
       }
     }
     v.decorate();
+    performance.mark("ae-diagram-drawn");
     if (v.refocus) { // a selection redraws the SVG: keyboard focus stays on the same component
       const g = v.svg.querySelector(`[id="${CSS.escape(v.refocus)}"]`);
       v.refocus = null;
