@@ -11,10 +11,15 @@ Also the time from starting ``streamlit run`` to the first painted diagram.
 Targets: both ratios ≤ 1.2×, diagram ≤ 300 ms absolute.
 
 ``run()`` prints and returns the figures; ``python -m tests.bench_browser`` runs it alone.
+``run_ab()`` (``python -m tests.bench_browser --ab``) compares where the interactive diagram is laid out:
+in the browser (the default) and on the server (``ARCH_EXPLORER_DIAGRAM_LAYOUT=server``), each against the
+bare page, the three servers up at once and measured in alternating rounds so load on the machine falls on
+all of them alike.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -50,6 +55,8 @@ CHANGES = 24
 TARGET_RATIO = 1.2
 TARGET_MS = 300.0
 QUIET_MS = 400
+LAYOUT_ENV = "ARCH_EXPLORER_DIAGRAM_LAYOUT"
+"""pages.diagram_widget.LAYOUT_ENV (not imported: the page module needs a running app)."""
 """A page is settled once nothing in it has changed for this long (the time reported is the last change)."""
 
 _ARM = """([expected, sel]) => {
@@ -156,14 +163,8 @@ def _first_paint(browser, script: Path, url_suffix: str, env: dict, log: Path) -
         stop(proc)
 
 
-def run(changes: int = CHANGES) -> dict:
-    """Measure, print and return the figures (milliseconds and ratios)."""
-    reason = browser_unavailable()
-    if reason:
-        print(f"  skipped: {reason}")
-        return {}
-    from playwright.sync_api import sync_playwright
-
+def _scenario():
+    """The largest pattern, its traffic slider, the slider's options and the start position."""
     rp = largest_pattern()
     param = traffic_parameter(rp)
     q = next(q for q in rp.pattern.parameters if q.name == param)
@@ -173,6 +174,115 @@ def run(changes: int = CHANGES) -> dict:
         n = int(round((q.max - q.min) / spec.step)) + 1
         options = [q.min + i * spec.step for i in range(n)]
     start = min(range(len(options)), key=lambda i: abs(options[i] - q.default))
+    return rp, param, q, options, start
+
+
+def run_ab(rounds: int = 4, changes: int = 12, cold: bool = False) -> dict:
+    """Browser layout vs server layout vs the bare page, alternating rounds of ``changes`` key presses.
+
+    ``cold``: every round starts each variant's server and page afresh and moves the slider one way only,
+    so every diagram is new to both server and browser (no cached layout); otherwise the three stay up and
+    the slider goes back and forth over a few positions (what a user comparing values does: mostly cached).
+
+    Returns the medians (ms) of slider → diagram updated and slider → page settled per variant, and the
+    ratios of each app variant to the bare page."""
+    reason = browser_unavailable()
+    if reason:
+        print(f"  skipped: {reason}")
+        return {}
+    from playwright.sync_api import sync_playwright
+
+    rp, param, q, options, start = _scenario()
+    if cold:
+        changes = min(changes, len(options) - 1 - start)
+        warm, keys = ["ArrowLeft", "ArrowRight"], ["ArrowRight"] * changes
+    else:
+        plan = _slider_plan(len(options), start, rounds * changes + 2)
+        warm, keys = plan[:2], plan[2:]
+    with tempfile.TemporaryDirectory(prefix="bench_browser_ab_") as tmp:
+        tmpdir = Path(tmp)
+        dots = [to_dot(rp, analyse(rp, {**rp.defaults(), param: v}), render_key=True) for v in options]
+        dots_path = tmpdir / "dots.json"
+        dots_path.write_text(json.dumps(dots), encoding="utf-8")
+        user = {"ARCH_EXPLORER_USER_DIR": str(tmpdir / "user")}
+        variants = {
+            "browser": (ROOT / "app.py", {**user, LAYOUT_ENV: "browser"}, f"/?pattern={rp.id}", q.label),
+            "server": (ROOT / "app.py", {**user, LAYOUT_ENV: "server"}, f"/?pattern={rp.id}", q.label),
+            "bare": (ROOT / "tests" / "bench_bare_app.py", {"BENCH_DOTS": str(dots_path), "BENCH_START": str(start)},
+                     "/", "Value"),
+        }
+        times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
+        per_round: dict[str, list[float]] = {name: [] for name in variants}
+        layouts: dict[str, str] = {}
+        servers: dict[str, object] = {}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+
+            def open_variant(name: str):
+                script, env, suffix, _ = variants[name]
+                port = free_port()
+                log = tmpdir / f"{name}.log"
+                servers[name] = proc = start_streamlit(script, port, log, env=env)
+                wait_for_health(port, proc, log)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"http://127.0.0.1:{port}{suffix}")
+                wait_for_app(page, diagram=True)
+                _measure(page, variants[name][3], warm)  # warm the page and the WebAssembly
+                return page
+
+            def close_variant(name: str, page) -> None:
+                layouts[name] = page.evaluate(
+                    "() => { const w = document.querySelector('[data-testid=\"aeDiagram\"]'); "
+                    "return w ? w.dataset.layout : 'graphviz_chart'; }")
+                page.close()
+                stop(servers.pop(name))
+
+            try:
+                pages = {} if cold else {name: open_variant(name) for name in variants}
+                for r in range(rounds):
+                    order = list(variants) if r % 2 == 0 else list(reversed(variants))
+                    for name in order:
+                        page = open_variant(name) if cold else pages[name]
+                        got = _measure(page, variants[name][3], keys if cold else keys[r * changes:(r + 1) * changes])
+                        times[name] += got
+                        per_round[name].append(statistics.median(t[0] for t in got))
+                        if cold:
+                            close_variant(name, page)
+                for name, page in pages.items():
+                    close_variant(name, page)
+            finally:
+                for proc in servers.values():
+                    stop(proc)
+                browser.close()
+    out: dict[str, float] = {}
+    for name in variants:
+        out[f"diagram {name} median (ms)"] = statistics.median(t[0] for t in times[name])
+        out[f"settled {name} median (ms)"] = statistics.median(t[1] for t in times[name])
+    for name in ("browser", "server"):
+        out[f"ratio diagram {name} / bare"] = out[f"diagram {name} median (ms)"] / out["diagram bare median (ms)"]
+        out[f"ratio settled {name} / bare"] = out[f"settled {name} median (ms)"] / out["settled bare median (ms)"]
+    print(f"  {rp.id}: {rounds} alternating rounds × {changes} changes per variant "
+          f"({'cold: every diagram new' if cold else 'warm: back and forth'}); layouts seen: {layouts}")
+    for name in variants:
+        print(f"  {name:8s} slider → diagram median {out[f'diagram {name} median (ms)']:7.1f} ms   "
+              f"→ settled median {out[f'settled {name} median (ms)']:7.1f} ms")
+    for name in variants:
+        print(f"  {name:8s} slider → diagram median per round: " + ", ".join(f"{ms:.0f}" for ms in per_round[name]))
+    for name in ("browser", "server"):
+        print(f"  {name:8s} / bare: diagram {out[f'ratio diagram {name} / bare']:.2f}×, "
+              f"settled {out[f'ratio settled {name} / bare']:.2f}×")
+    return out
+
+
+def run(changes: int = CHANGES) -> dict:
+    """Measure, print and return the figures (milliseconds and ratios)."""
+    reason = browser_unavailable()
+    if reason:
+        print(f"  skipped: {reason}")
+        return {}
+    from playwright.sync_api import sync_playwright
+
+    rp, param, q, options, start = _scenario()
     keys = _slider_plan(len(options), start, changes)
     out: dict[str, float] = {}
 
@@ -260,4 +370,12 @@ def run(changes: int = CHANGES) -> dict:
 
 
 if __name__ == "__main__":
-    run()
+    parser = argparse.ArgumentParser(description="Browser benchmark of the Explore page.")
+    parser.add_argument("--ab", action="store_true", help="browser vs server layout vs bare page, alternating")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--cold", action="store_true", help="with --ab: fresh servers per round, every diagram new")
+    args = parser.parse_args()
+    if args.ab:
+        run_ab(rounds=args.rounds, cold=args.cold)
+    else:
+        run()

@@ -1,10 +1,13 @@
-"""What the interactive diagram is given: the page-ready SVG, the hover cards of every node and edge, the
-components outlined on Compare and Study, and the page sending the SVG only when the browser lacks it."""
+"""What the interactive diagram is given: the DOT (laid out in the browser) or the page-ready SVG (the
+server's fallback), the hover cards of every node and edge, the components outlined on Compare and Study,
+the page sending the source only when the browser lacks it, and the vendored Graphviz with its licence."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -20,6 +23,7 @@ from explorer.study import compare
 from explorer.study.diagram_focus import STEP_NOTES, changed_components, step_components
 from explorer.study.practice import STEPS
 from explorer.units import format_percent, format_rate
+from pages.diagram_widget import LAYOUT_ENV, STATIC, VENDOR, VIZ_URL_PATH, drawn_key
 from tests.apptest import run_app
 from tests.generated import generated_pattern
 
@@ -178,20 +182,78 @@ def _widget_data(at) -> dict:
     return json.loads(widgets[0].proto.json)
 
 
-def test_explore_sends_the_svg_once_then_only_its_key_until_it_changes(monkeypatch, tmp_path):
+def test_explore_sends_the_dot_once_then_only_its_key_until_it_changes(monkeypatch, tmp_path):
     monkeypatch.setenv("ARCH_EXPLORER_USER_DIR", str(tmp_path / "user"))
+    monkeypatch.delenv(LAYOUT_ENV, raising=False)
     at = run_app({"pattern": "two_stage_recommender"})
     first = _widget_data(at)
-    assert first["svg"].startswith("<svg") and first["svg_key"] == svg_key(first["svg"])
+    dot = at.session_state[drawn_key("explore:two_stage_recommender:diagram")]
+    assert first["source_kind"] == "dot" and first["source"] == dot and dot.startswith("digraph")
+    assert first["source_key"] == f"dot-{svg_key(dot)}"
+    assert first["viz_url"] == f"/{VIZ_URL_PATH}" and first["viz_url"].endswith("/viz.js")
     assert first["selectable"] and "node_ranker" in first["spots"]
     at.run()  # same scenario: the browser holds it
     again = _widget_data(at)
-    assert again["svg"] is None and again["svg_key"] == first["svg_key"]
+    assert again["source"] is None and again["source_key"] == first["source_key"]
     at.selectbox(key="explore:two_stage_recommender:selected").set_value("ranker").run()
     picked = _widget_data(at)
-    assert picked["svg"] is not None and picked["svg_key"] != first["svg_key"]
-    assert 'class="node component' in picked["svg"] and "selected" in picked["svg"]
+    assert picked["source"] is not None and picked["source_key"] != first["source_key"]
+    assert 'class="component' in picked["source"] and "selected" in picked["source"]
     # a browser that lost it asks ("missing" drops the key from what was sent): the next run sends it again
     at.session_state["explore:two_stage_recommender:diagram:sent"] = set()
     at.run()
-    assert _widget_data(at)["svg"] is not None
+    assert _widget_data(at)["source"] is not None
+
+
+def test_a_failed_browser_layout_switches_the_session_to_the_servers_svg(monkeypatch, tmp_path):
+    monkeypatch.setenv("ARCH_EXPLORER_USER_DIR", str(tmp_path / "user"))
+    monkeypatch.delenv(LAYOUT_ENV, raising=False)
+    at = run_app({"pattern": "two_stage_recommender"})
+    assert _widget_data(at)["source_kind"] == "dot"
+    at.session_state["explore:two_stage_recommender:diagram:server_layout"] = "no WebAssembly"
+    at.run()
+    data = _widget_data(at)
+    assert data["source_kind"] == "svg" and data["viz_url"] == ""
+    assert data["source"].startswith("<svg") and data["source_key"] == svg_key(data["source"])
+    at.run()
+    assert _widget_data(at)["source"] is None  # sent once, like the DOT
+
+
+def test_the_server_layout_can_be_the_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("ARCH_EXPLORER_USER_DIR", str(tmp_path / "user"))
+    monkeypatch.setenv(LAYOUT_ENV, "server")
+    at = run_app({"pattern": "two_stage_recommender"})
+    data = _widget_data(at)
+    assert data["source_kind"] == "svg" and "<title>" not in data["source"]
+
+
+def test_the_vendored_graphviz_and_its_licence_are_in_the_repository():
+    js = VENDOR / "viz.js"
+    assert js.is_file() and js.stat().st_size > 500_000  # Graphviz compiled to WebAssembly, inlined
+    head = js.read_text(encoding="utf-8", errors="replace")[:400]
+    assert "Viz.js" in head and "Graphviz" in head
+    licence = (VENDOR / "LICENSE").read_text(encoding="utf-8")
+    assert "Permission is hereby granted" in licence and "Michael Daines" in licence
+    readme = (VENDOR / "README.md").read_text(encoding="utf-8")
+    version = re.search(r"Viz\.js (\d+\.\d+\.\d+)", head).group(1)
+    assert f"@viz-js/viz {version}" in readme and "npm" in readme
+    assert "export { engines, formats, graphvizVersion, instance }" in js.read_text(encoding="utf-8", errors="replace")
+
+
+_NODE_PAGE_SVG = """
+const fs = require("fs");
+const src = fs.readFileSync(process.argv[1], "utf8");
+const body = src.slice(src.indexOf("const PROLOG"), src.indexOf("// The page-ready SVG"));
+const pageSvg = new Function(body + "; return pageSvg;")();
+process.stdout.write(pageSvg(fs.readFileSync(0, "utf8")));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed (runs the page's pageSvg)")
+def test_the_pages_pagesvg_does_what_page_svg_does(two_stage):
+    rp, report = two_stage
+    raw = render_dot(diagram.to_dot(rp, report), "svg").decode("utf-8")
+    raw = raw.replace("<svg", "<!-- a comment -->\n<svg", 1)
+    out = subprocess.run(["node", "-e", _NODE_PAGE_SVG, str(STATIC / "diagram_widget.js")], input=raw,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out == page_svg(raw)

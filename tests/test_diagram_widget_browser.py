@@ -1,5 +1,6 @@
 """The interactive diagram in a real browser: zoom, pan, hover cards, click and keyboard selection, the
-URL's ``selected``, a phone-size page, and the outlines on Compare and Study.
+URL's ``selected``, a phone-size page, the outlines on Compare and Study, the layout done in the browser
+(same ids as the server's, no request outside the app's origin) and the server's layout when it fails.
 
 Runs ``streamlit run app.py`` and Debian's Chromium through Playwright (fixtures in conftest.py).
 Skips without Chromium (saying how to enable it); fails instead when ``CI=true``.
@@ -11,6 +12,10 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from conftest import wait_for_app
+
+from explorer.engine.analysis import analyse
+from explorer.model.loader import ARCHITECTURES_DIR, load_pattern
+from explorer.render.diagram_data import hotspots
 
 PATTERN = "two_stage_recommender"
 LARGEST = "video_search"
@@ -178,3 +183,42 @@ def test_study_walkthrough_outlines_each_steps_components(app_url, page):
         .querySelectorAll('g.node.ae-highlight')).map(g => g.id)""")
     assert "node_ranker" in serving, serving
     assert page.locator(f"{WIDGET} .ae-note").first.inner_text().startswith("outlined: the critical path")
+
+
+def _drawn_ids(page) -> set[str]:
+    return set(page.evaluate(f"""() => Array.from(document.querySelector('{WIDGET}')
+        .querySelectorAll('svg g.node, svg g.edge')).map(g => g.id)"""))
+
+
+def test_the_browser_lays_the_diagram_out_with_the_servers_ids_and_asks_no_other_origin(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        open_explore(page, app_url, f"pattern={LARGEST}")
+        assert page.locator(WIDGET).get_attribute("data-layout") == "browser"
+        rp = load_pattern(ARCHITECTURES_DIR / f"{LARGEST}.yaml")
+        assert _drawn_ids(page) == set(hotspots(rp, analyse(rp)))  # the server's SVG has exactly these ids
+        svg = page.evaluate(f"() => document.querySelector('{WIDGET} svg').outerHTML")
+        assert "<title>" not in svg and "xlink:title" not in svg and "<desc>" in svg  # page_svg, done in JS
+        page.locator(f"{WIDGET} g.node").first.hover()
+        page.locator(f"{WIDGET} .ae-card").wait_for(state="visible")
+    finally:
+        page.close()
+    assert any(url.endswith("/viz.js") for url in requested), requested
+    outside = [url for url in requested if not url.startswith((app_url + "/", "data:", "blob:"))]
+    assert not outside, outside
+
+
+def test_without_the_webassembly_the_server_lays_the_diagram_out(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.route("**/viz.js", lambda route: route.abort())
+    try:
+        open_explore(page, app_url)
+        page.wait_for_selector(f'{WIDGET}[data-layout="server"] svg g#node_ranker')
+        assert page.locator(WIDGET).get_attribute("data-layout-error")
+        page.locator(f"{WIDGET} g#node_ranker").click()  # still selectable
+        page.wait_for_function("() => location.search.includes('selected=ranker')")
+        page.wait_for_selector(f"{WIDGET} svg g#node_ranker.selected")
+    finally:
+        page.close()

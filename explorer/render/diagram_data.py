@@ -1,16 +1,17 @@
 """What the interactive diagram needs besides the picture: the SVG made fit for a page, and the key
 figures of every node and edge as plain JSON-ready data.
 
-The picture is the Graphviz diagram of :mod:`explorer.render.diagram`, laid out in-process (the caller
-renders the DOT to SVG); Graphviz keeps the DOT ``id`` of every node (``node_<component id>``, or
+The picture is the Graphviz diagram of :mod:`explorer.render.diagram`, laid out in the browser (Graphviz
+compiled to WebAssembly) or, as a fallback, in-process (the caller renders the DOT to SVG); Graphviz keeps the DOT ``id`` of every node (``node_<component id>``, or
 ``node_group__<tier>__<category>`` when collapsed) and edge (``edge_<index>``, ``bundle_<n>``) on its SVG
 group, so the browser finds the figures of what is under the pointer by that id.
 
 - :func:`page_svg` strips the XML prolog and comments and turns native tooltips off (every ``<title>``
-  becomes a ``<desc>``, ``xlink:title`` goes): the page shows its own hover card instead.
+  becomes a ``<desc>``, ``xlink:title`` goes): the page shows its own hover card instead. The browser
+  does the same to the SVG it lays out (``pageSvg`` in ``pages/static/diagram_widget.js``, same patterns).
 - :func:`hotspots` gives, per SVG id, a title and a few lines of figures (status, utilisation, p99,
   replicas, traffic, cost for a node; kind, calls/s, items per call, critical path for an edge).
-- :func:`svg_key` names an SVG by its content, so the page sends it only when the browser lacks it.
+- :func:`svg_key` names an SVG (or a DOT) by its content, so the page sends it only when the browser lacks it.
 
 Nothing here knows of Streamlit; the numbers are the report's, formatted by :mod:`explorer.units`.
 

@@ -1,23 +1,28 @@
-// The interactive architecture diagram: a Graphviz SVG laid out on the server, shown in the page with
+// The interactive architecture diagram: Graphviz laid out in the browser (WebAssembly; or an SVG laid
+// out on the server as a fallback), shown in the page with
 // wheel / pinch zoom, drag to pan, fit and 1:1 buttons, a hover card of key figures per node and edge,
 // click or Enter to select a component, and keyboard zoom (+, -, 0) and pan (arrow keys). A plain wheel
 // zooms once the diagram is in use (focus inside it: a click, a button, Tab) or with Ctrl / Cmd held
 // (a trackpad pinch); otherwise it scrolls the page and a note says how to zoom.
 //
 // Data from Python (pages/diagram_widget.py):
-//   svg        the SVG text, or null when the browser already holds the one named svg_key
-//   svg_key    content hash of the SVG
+//   source     the DOT (source_kind "dot") or server-drawn SVG ("svg"), or null when the browser already
+//              holds the one named source_key
+//   source_key content hash of the source
+//   viz_url    where the vendored Graphviz (viz.js) is served by the app's own server (DOT only)
 //   layout     pattern + view: the zoom is kept while it stays the same (a slider move), reset otherwise
 //   spots      {svg id: {kind, id, title, lines}}: the hover cards and what a click selects
 //   selectable whether a click on a node selects it (trigger "select" with the component id)
 //   highlight  svg ids to outline; highlight_note says why (shown under the toolbar)
 //   dim        true: fade what is not highlighted
 //   label      accessible name of the diagram
-// Triggers to Python: "select" (component id), "missing" (an svg_key this browser does not hold).
+// Triggers to Python: "select" (component id), "missing" (a source_key this browser does not hold),
+// "layout_failed" (why the browser could not lay a DOT out: Python then sends SVG laid out on the server).
 //
-// No network, no library: plain DOM and SVG.
+// No network outside the app's own server; one library, vendored: pages/static/vendor/viz (Graphviz).
 
-const SVG_CACHE = new Map(); // svg_key -> svg text, least recently used first
+const SVG_CACHE = new Map(); // source_key -> Promise of page-ready svg text, least recently used first
+let VIZ = null; // Promise of the Graphviz instance, loaded once per page
 const CACHE_MAX = 48;
 const VIEWS = new WeakMap(); // parent element -> its view
 const MIN_SCALE = 0.25;
@@ -30,6 +35,28 @@ function remember(key, svg) {
   SVG_CACHE.delete(key);
   SVG_CACHE.set(key, svg);
   while (SVG_CACHE.size > CACHE_MAX) SVG_CACHE.delete(SVG_CACHE.keys().next().value);
+}
+
+function loadViz(url) {
+  if (!VIZ) {
+    VIZ = import(new URL(url, window.location.origin).href).then((m) => m.instance());
+    VIZ.catch(() => { VIZ = null; }); // a later diagram may try again
+  }
+  return VIZ;
+}
+
+// What explorer/render/diagram_data.page_svg does on the server: no prolog or comments, no native tooltips
+// (every <title> becomes a <desc>, xlink:title goes); ids, classes and drawing stay.
+const PROLOG = /^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!DOCTYPE[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*/;
+function pageSvg(text) {
+  return text.replace(PROLOG, "").replace(/<!--[\s\S]*?-->\s*/g, "").replace(/\s+xlink:title="[^"]*"/g, "")
+    .replaceAll("<title>", "<desc>").replaceAll("</title>", "</desc>").trim();
+}
+
+// The page-ready SVG of a source: laid out here when it is DOT.
+function layOut(d) {
+  if (d.source_kind !== "dot") return Promise.resolve(d.source);
+  return loadViz(d.viz_url).then((viz) => pageSvg(viz.renderString(d.source, { format: "svg", engine: "dot" })));
 }
 
 function el(tag, attrs = {}, text = "") {
@@ -351,27 +378,42 @@ function mount(parent) {
     v.note.hidden = !d.highlight_note;
     v.note.textContent = d.highlight_note || "";
   };
+  v.seq = 0;
   v.update = (d) => {
+    const seq = ++v.seq;
+    performance.mark("ae-diagram-data"); // timing marks for profiling: data in, then SVG drawn
+    let pending = d.source ? null : SVG_CACHE.get(d.source_key);
+    if (d.source) {
+      pending = SVG_CACHE.get(d.source_key) || layOut(d);
+      pending.catch(() => SVG_CACHE.delete(d.source_key));
+    }
+    if (!pending) { // Python thought this browser holds it (evicted, or a new tab): ask for it once
+      if (v.requested !== d.source_key) { v.requested = d.source_key; v.trigger("missing", d.source_key); }
+      return;
+    }
+    remember(d.source_key, pending);
+    pending.then((text) => {
+      if (seq === v.seq) v.show(d, text); // a newer update wins
+    }, (err) => {
+      if (seq !== v.seq || d.source_kind !== "dot") return;
+      root.dataset.layoutError = String(err && err.message ? err.message : err);
+      v.trigger("layout_failed", `The browser could not lay the diagram out (${root.dataset.layoutError}).`);
+    });
+  };
+  v.show = (d, text) => {
     v.data = d;
     v.spots = d.spots || {};
     v.selectable = !!d.selectable;
     v.hint.textContent = "Click it, then scroll to zoom (or Ctrl + scroll, pinch) · drag to pan · hover or Tab for "
       + (v.selectable ? "figures · click or Enter to select" : "figures");
-    let text = d.svg;
-    if (text) remember(d.svg_key, text);
-    else text = SVG_CACHE.get(d.svg_key);
-    if (!text) { // Python thought this browser holds it (evicted, or a new tab): ask for it once
-      if (v.requested !== d.svg_key) { v.requested = d.svg_key; v.trigger("missing", d.svg_key); }
-      return;
-    }
-    remember(d.svg_key, text);
-    if (v.shownKey !== d.svg_key) {
+    if (v.shownKey !== d.source_key) {
       const active = document.activeElement;
       const focusedId = v.svg && active && v.svg.contains(active) ? active.id : null;
       if (!v.place(text)) return;
       v.refocus = focusedId;
-      v.shownKey = d.svg_key;
-      root.dataset.svgKey = d.svg_key;
+      v.shownKey = d.source_key;
+      root.dataset.svgKey = d.source_key;
+      root.dataset.layout = d.source_kind === "dot" ? "browser" : "server";
       if (v.layout !== d.layout) { v.layout = d.layout; v.k = 1; v.x = 0; v.y = 0; }
       v.apply();
       if (v.pinned) {
@@ -380,6 +422,7 @@ function mount(parent) {
       }
     }
     v.decorate();
+    performance.mark("ae-diagram-drawn");
     if (v.refocus) { // a selection redraws the SVG: keyboard focus stays on the same component
       const g = v.svg.querySelector(`[id="${CSS.escape(v.refocus)}"]`);
       v.refocus = null;
