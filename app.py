@@ -1,10 +1,14 @@
 """Architecture Explorer: the Streamlit entry point. Builds the navigation (and the page chrome every page shares)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from pages import ui
 
-st.set_page_config(page_title="Architecture Explorer", page_icon=":material/explore:", layout="wide")
+FAVICON = Path(__file__).parent / "pages" / "static" / "favicon.png"
+"""A local icon: a Material icon as page icon makes the browser fetch the favicon from a font server."""
+st.set_page_config(page_title="Architecture Explorer", page_icon=str(FAVICON), layout="wide")
 ui.page_style()
 
 pages = [

@@ -24,6 +24,7 @@ from explorer import export as ex
 from explorer.model.library import load
 from tests.conftest import (
     CHROMIUM_ARGS,
+    DIAGRAM,
     ROOT,
     browser_unavailable,
     chromium_path,
@@ -91,7 +92,7 @@ def downloads(export_app, tmp_path_factory):
                 page.goto(export_app + URL_QUERY)
                 toolbar = page.locator(".st-key-explore-export_toolbar, [class*='export_toolbar']").first
                 expect(toolbar).to_be_visible()
-                diagram = page.locator("[data-testid='stGraphVizChart']").first
+                diagram = page.locator(DIAGRAM).first
                 expect(diagram).to_be_visible()
                 d_box, t_box = diagram.bounding_box(), toolbar.bounding_box()
                 got["layout"] = (d_box, t_box)
