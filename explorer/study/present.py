@@ -401,6 +401,8 @@ def figure_text(f: Figure) -> str:
     '$1.6k/month'
     >>> figure_text(Figure("total_gb", "Index memory", 1536.0, "GB", "given"))
     '1.54 TB'
+    >>> figure_text(Figure("shards", "GPUs per replica", 1, "GPUs", "given"))
+    '1 GPU'
     """
     v = f.value
     if v is None:
@@ -420,7 +422,14 @@ def figure_text(f: Figure) -> str:
         return format_gb(v)
     if unit == "ms":
         return format_ms(v)
+    if v == 1 and unit in SINGULAR:  # "1 GPU", not "1 GPUs"
+        unit = SINGULAR[unit]
     return f"{compact(v)} {unit}".rstrip()
+
+
+SINGULAR = {"GPUs": "GPU", "nodes": "node", "shards": "shard", "replicas": "replica", "runs": "run",
+            "families": "family", "examples": "example", "checks": "check", "parameters": "parameter"}
+"""Plural units the pages write in the singular for exactly one."""
 
 
 @dataclass(frozen=True)
