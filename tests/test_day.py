@@ -352,3 +352,19 @@ def test_end_to_end_between_anchors_is_within_three_percent_of_the_composition(p
     for t, q in exact.items():
         assert q is not None and all(c.backlog_calls[t] == 0 for c in day.components.values())
         assert day.end_to_end_p99_ms[t] == pytest.approx(q, rel=0.03), t
+
+
+def test_a_request_waits_behind_one_backlog_not_one_per_saturated_station():
+    """During a ×5 spike several request-path stations saturate at once; the first one short of capacity
+    throttles those after it, so the end-to-end p99 is the composed path plus the longest backlog wait, never
+    the sum of every station's wait (which overstated it about six-fold)."""
+    rp = rp_of("video_recommendation")
+    day = simulate(rp, options=day_options(rp, spikes=[Spike(factor=5, minutes=10, at_hour=20)]))
+    e2e = day.end_to_end_p99_ms
+    t = int(np.nanargmax(e2e))
+    path = [c for c in day.components.values() if c.on_request_path and c.saturated[t]]
+    assert len(path) >= 2, "the spike saturates several stations at once"
+    waits = sorted(float(c.p99_ms[t]) for c in path)
+    assert e2e[t] >= waits[-1] * 0.99
+    # the second station's wait is not added again (with the sum, the excess would be at least that wait)
+    assert e2e[t] - waits[-1] < 0.01 * waits[-2]

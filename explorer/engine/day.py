@@ -19,7 +19,11 @@ load only inside their windows. For every minute and component:
 End to end, each distinct state of the request path is composed exactly with the latency pass
 (:func:`explorer.engine.latency.latency`) when there are few of them; otherwise the composition runs at a few
 anchor minutes and the ratio of the composed p99 to the critical path's summed station p99 is carried
-between them (interpolated over the load factor); the backlog waits along the critical path add on top.
+between them (interpolated over the load factor); the longest backlog wait along the critical path adds on
+top. Not their sum: each station's backlog is computed as if the whole arrival reached it, but a station
+short of capacity passes on only what it serves, so the stations after it see less and a request waits
+behind one backlog, not one per station (the sum overstated a ×5 spike's p99 about six-fold on
+video_recommendation). The per-station backlogs after the first saturated one are upper bounds.
 """
 
 from __future__ import annotations
@@ -686,8 +690,9 @@ def composed_at(rp: ResolvedPattern, values: Mapping[str, float] | None, options
 def _end_to_end(rp, rpath, tr, budget_of, sized, parts: Mapping[str, _Series], f: np.ndarray,
                 active: Mapping[str, np.ndarray]):
     """End-to-end p99 per minute: the latency pass at each distinct request-path state (few), or at anchor
-    minutes with the composed ÷ proxy ratio carried over the load factor (many); plus the backlog waits along
-    the critical path (the one the busiest composed minute takes)."""
+    minutes with the composed ÷ proxy ratio carried over the load factor (many); plus the longest backlog wait
+    along the critical path (the one the busiest composed minute takes): a saturated station throttles those
+    after it, so a request waits behind one backlog, not the sum of the independently computed ones."""
     deadline = Deadline.after(None, components=len(rp.pattern.components))
     path = [n for n in rpath.nodes if n in parts]
     sat = np.zeros(MINUTES, dtype=bool)
@@ -723,7 +728,7 @@ def _end_to_end(rp, rpath, tr, budget_of, sized, parts: Mapping[str, _Series], f
         m = np.nan_to_num(parts[n].steady_mean_ms)
         means += m
         spread += (np.nan_to_num(parts[n].steady_p99_ms) - m) ** 2
-        delay += parts[n].wait_backlog_ms
+        delay = np.maximum(delay, parts[n].wait_backlog_ms)
     proxy = means + np.sqrt(spread)  # tails along a path add like spreads, not like percentiles
     if exact:
         steady = np.full(MINUTES, np.nan)
@@ -775,7 +780,8 @@ def _figures(options: DayOptions, comps: Mapping[str, ComponentDay], f: np.ndarr
             "backlog B(t) = max(0, B(t−1) + (λ − cμ)·60 s); end to end: the latency pass's composition "
             + ("at every distinct state" if exact else
                f"at {ANCHORS} anchor minutes, its ratio to the critical path's summed station p99 interpolated over "
-               "the load factor") + " + the backlog waits along the critical path",
+               "the load factor") + " + the longest backlog wait along the critical path (a saturated station passes on "
+            "only what it serves, so the stations after it do not queue the same calls again)",
             (Input("distinct states composed exactly", exact, ""),),
             note="Fluid model: within a minute the station is taken as steady at that minute's rates."),
         "cost_day_usd": Figure("cost_day_usd", f"Cost of the day ({options.mode})", cost, "USD",
