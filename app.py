@@ -6,8 +6,9 @@ import streamlit as st
 
 from pages import ui
 
+# a local icon: a Material icon as page icon makes the browser fetch the favicon from a font server
+# (and a bare string here would be drawn on every page by Streamlit's "magic")
 FAVICON = Path(__file__).parent / "pages" / "static" / "favicon.png"
-"""A local icon: a Material icon as page icon makes the browser fetch the favicon from a font server."""
 st.set_page_config(page_title="Architecture Explorer", page_icon=str(FAVICON), layout="wide")
 ui.page_style()
 

@@ -7,6 +7,7 @@ read or written.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -354,3 +355,20 @@ def test_study_what_breaks_first() -> None:
     assert any(s.startswith("Right") for s in texts(at.success))
     assert at.session_state["study:progress"]["answered"] == 1
     assert at.query_params["breaks"] == "1"
+
+
+def test_no_bare_strings_at_module_level_in_scripts_streamlit_runs() -> None:
+    """Streamlit's "magic" draws a bare string statement of a script it runs (app.py and the pages it
+    navigates to; modules they import are not scripts) on the page; only the module docstring is exempt. A constant's attribute docstring there would show on every page."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    scripts = [root / "app.py"] + [root / p for p in re.findall(r'st\.Page\("([^"]+)"', (root / "app.py").read_text())]
+    assert len(scripts) > 5
+    for path in scripts:
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        for node in body[1:]:  # body[0] may be the module docstring
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                found.append(f"{path.name}:{node.lineno}")
+    assert not found, found
