@@ -24,7 +24,7 @@ def test_parse_number_refuses(text):
 def test_check_values_ranges_and_names():
     vals = check_values(RP, {"peak_qps": 1234.0})
     assert vals["peak_qps"] == 1234 and isinstance(vals["peak_qps"], int)  # integer parameter
-    with pytest.raises(ScenarioError, match="outside its range 100 to 2e"):
+    with pytest.raises(ScenarioError, match="outside its range 100 to 2,000,000"):
         check_values(RP, {"peak_qps": 1})
     with pytest.raises(ScenarioError, match="no parameter 'qps' .known: peak_qps"):
         check_values(RP, {"qps": 1000})
@@ -46,10 +46,10 @@ def test_query_falls_back_with_notices():
 
 @pytest.mark.parametrize("value", [102.5, 1234.4, 100.000001])
 def test_integer_parameters_refuse_fractions_instead_of_rounding(value):
-    with pytest.raises(ScenarioError, match=r"is not a whole number; peak_qps takes whole numbers from 100 to 2e\+06"):
+    with pytest.raises(ScenarioError, match=r"is not a whole number; peak_qps takes whole numbers from 100 to 2,000,000"):
         check_values(RP, {"peak_qps": value})
     with pytest.raises(ScenarioError, match="not a whole number"):
         parse_sets(RP, [f"results={value / 100 + 5}"])
     values, notices = from_query(RP, {"peak_qps": str(value + 1000)})
     assert values["peak_qps"] == RP.defaults()["peak_qps"]
-    assert notices == [f"peak_qps={value + 1000} is not a whole number; using the default 20000."]
+    assert notices == [f"peak_qps={value + 1000} is not a whole number; using the default 20,000."]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from explorer.errors import ScenarioError
 from explorer.model.loader import ResolvedPattern
+from explorer.units import fmt
 
 MODES: tuple[str, ...] = ("provisioned", "autosize")
 
@@ -49,11 +50,11 @@ def check_values(rp: ResolvedPattern, values: Mapping[str, float] | None) -> dic
         except (TypeError, ValueError):
             raise ScenarioError(f"{name}={value!r} is not a number") from None
         if not math.isfinite(v) or not q.min <= v <= q.max:
-            raise ScenarioError(f"{name}={value!r} is outside its range {q.min:g} to {q.max:g}"
+            raise ScenarioError(f"{name}={value!r} is outside its range {fmt(q.min)} to {fmt(q.max)}"
                                 + (f" {q.unit}" if q.unit else ""))
         if q.integer and v != math.floor(v):
             raise ScenarioError(f"{name}={value!r} is not a whole number; {name} takes whole numbers "
-                                f"from {q.min:g} to {q.max:g}")
+                                f"from {fmt(q.min)} to {fmt(q.max)}")
         out[name] = round(v) if q.integer else v
     return out
 
@@ -73,13 +74,13 @@ def from_query(rp: ResolvedPattern, query: Mapping[str, str]) -> tuple[dict[str,
         try:
             v = parse_number(raw)
         except ScenarioError as exc:
-            notices.append(f"{name}: {exc}; using the default {q.default:g}.")
+            notices.append(f"{name}: {exc}; using the default {fmt(q.default)}.")
             continue
         if not q.min <= v <= q.max:
-            notices.append(f"{name}={raw} is outside {q.min:g} to {q.max:g}; using the default {q.default:g}.")
+            notices.append(f"{name}={raw} is outside {fmt(q.min)} to {fmt(q.max)}; using the default {fmt(q.default)}.")
             continue
         if q.integer and v != math.floor(v):
-            notices.append(f"{name}={raw} is not a whole number; using the default {q.default:g}.")
+            notices.append(f"{name}={raw} is not a whole number; using the default {fmt(q.default)}.")
             continue
         values[name] = round(v) if q.integer else v
     return values, notices
