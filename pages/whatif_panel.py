@@ -157,7 +157,9 @@ def _show(rp: ResolvedPattern, w: WhatIf, options: DrawOptions, key: str) -> Non
     cols[0].metric("Served normally", f"{w.served_share:.1%}")
     cols[1].metric("By fallbacks", f"{w.fallback_share:.1%}")
     cols[2].metric("Failed", f"{w.failed_share:.2%}")
-    cols[3].metric("Success", nines_text(w.nines))
+    cols[3].metric("Success", "100%" if w.nines is None else nines_text(w.nines),  # short: the columns are narrow
+                   help="No component left on the route can fail a request" if w.nines is None else
+                   "Share of requests answered (normally or by a fallback), in nines")
     p99 = "saturated" if w.p99_ms is None else f"{fmt(w.p99_ms)} ms"
     delta = None if w.p99_ms is None or w.p99_before_ms is None else f"{fmt(w.p99_ms - w.p99_before_ms)} ms"
     cols[4].metric("p99 of what is served", p99, delta, delta_color="inverse")
