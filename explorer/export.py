@@ -60,6 +60,7 @@ from explorer.units import compact, fmt, format_percent, number_text
 if TYPE_CHECKING:  # pragma: no cover
     from explorer.engine.report import Figure, Report
     from explorer.model.loader import ResolvedPattern
+    from explorer.model.pattern import Pattern
 
 __all__ = ["FORMATS", "RENDER_LOCK", "render_dot", "render_svg", "render_png", "render_pdf",
            "to_dot", "to_mermaid", "study_note_markdown", "analysis_json", "study_pack", "filename", "export",
@@ -538,10 +539,30 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
     (the study pack's SVG). ``options`` are the diagram's (view, selection, theme, colours). ``what_if`` adds
     a section on the failures injected (shares served, by fallbacks and failed; availability).
     """
-    view, colored = options.view, options.colored
+    p, r = rp.pattern, report
+    L = _note_header(rp, r, options.view)
+    L += _note_diagram(rp, r, options, image)
+    L += _note_scenario(rp, r)
+    L += ["## Headline numbers", ""]
+    L += [f"- {line}" for line in _headlines(r)]
+    L.append("")
+    if what_if is not None:
+        L += whatif_markdown(what_if, availability(rp, r), md_inline, md_cell)
+    L += _note_capacity(r)
+    L += _note_bottlenecks(r)
+    L += _ml_markdown(r)
+    L += _note_study(p)
+    if r.warnings:
+        L += ["## Warnings", ""] + [f"- {md_inline(w)}" for w in r.warnings] + [""]
+    L += ["---", "", "Made with Architecture Explorer: `python -m explorer export "
+          f"{p.id} --format md{_sets_text(rp, r)}`", ""]
+    return "\n".join(L)
+
+
+def _note_header(rp: ResolvedPattern, r: Report, view: str) -> list[str]:
+    """Title, what the pattern is (id, chapter, mode, view), summary and tags."""
     p = rp.pattern
-    r = report
-    L: list[str] = [f"# {md_inline(p.title)}", ""]
+    L = [f"# {md_inline(p.title)}", ""]
     meta = [f"Pattern `{p.id}`", f"mode: {r.mode}", f"view: {md_inline(view_title(rp, view))}"]
     if p.kind == "case_study" and p.chapter:
         meta.insert(1, f"case study, chapter {p.chapter}")
@@ -550,18 +571,28 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
         L += [md_inline(p.summary), ""]
     if p.tags:
         L += ["Tags: " + ", ".join(md_inline(t) for t in p.tags), ""]
+    return L
 
-    L += ["## Diagram", ""]
+
+def _note_diagram(rp: ResolvedPattern, r: Report, options: DrawOptions, image: str | None) -> list[str]:
+    """The Mermaid diagram (and a link to an image file), with how to read its colours."""
+    p = rp.pattern
+    L: list[str] = ["## Diagram", ""]
     if image:
         L += [f"![Diagram of {md_inline(p.title)}]({image})", ""]
     L += ["```mermaid", to_mermaid(rp, r, options).rstrip("\n"),
           "```", ""]
-    if colored:
+    if options.colored:
         L += [f"Fill shows utilisation (pale yellow below 20% to orange at 80–100%); red is saturated; an orange "
               f"border is hot (above the {r.target_utilization:.0%} target); ⚠ marks the top bottleneck. Bold arrows "
               "are the critical path of a request; dashed arrows are async, dotted ones batch.", ""]
+    return L
 
-    L += ["## Scenario", "", "| Parameter | Value | Unit |", "| --- | ---: | --- |"]
+
+def _note_scenario(rp: ResolvedPattern, r: Report) -> list[str]:
+    """Every parameter's value with its unit, the model choice and the mode."""
+    p = rp.pattern
+    L: list[str] = ["## Scenario", "", "| Parameter | Value | Unit |", "| --- | ---: | --- |"]
     params = {q.name: q for q in p.parameters}
     for name, value in r.values.items():
         q = params.get(name)
@@ -573,17 +604,14 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
         L += ["", "Model choice: " + "; ".join(md_inline(line) for line in describe(rp)) + "."]
     L += ["", f"Mode: **{r.mode}** ({'replicas as provisioned in the pattern' if r.mode == 'provisioned' else 'the fewest replicas that meet the targets'}); "
           f"target utilisation {r.target_utilization:.0%}.", ""]
+    return L
 
-    L += ["## Headline numbers", ""]
-    L += [f"- {line}" for line in _headlines(r)]
-    L.append("")
 
-    if what_if is not None:
-        L += whatif_markdown(what_if, availability(rp, r), md_inline, md_cell)
-
-    L += ["## Capacity", "",
-          "| Component | Tier | Status | Calls/s | Service ms | Shards | Replicas | Utilisation | p99 ms | Memory GB | Cost $/month |",
-          "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+def _note_capacity(r: Report) -> list[str]:
+    """The capacity table, and the batch jobs against their windows."""
+    L: list[str] = ["## Capacity", "",
+                     "| Component | Tier | Status | Calls/s | Service ms | Shards | Replicas | Utilisation | p99 ms | Memory GB | Cost $/month |",
+                     "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in r.components.values():
         if c.status == "external":
             util = p99 = "–"
@@ -602,8 +630,12 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
             L.append(f"| {md_cell(j.label)} (`{j.id}`) | {fmt(j.items_per_run)} | {fmt(j.items_per_s)} | "
                      f"{fmt(j.window_hours)} h every {fmt(j.every_hours)} h | {'yes' if j.fits_window else '**no**'} |")
         L.append("")
+    return L
 
-    L += ["## Bottlenecks", ""]
+
+def _note_bottlenecks(r: Report) -> list[str]:
+    """Bottlenecks with advice, and the traces of the key figures."""
+    L: list[str] = ["## Bottlenecks", ""]
     if r.bottlenecks:
         for b in r.bottlenecks:
             L.append(f"{b.rank}. **{md_inline(b.status)}** — {md_inline(b.reason)}  ")
@@ -616,10 +648,12 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
     for owner, f in key_figures(r):
         L.append(f"- **{md_inline(owner)}** — {md_inline(f.explain())}")
     L.append("")
+    return L
 
-    L += _ml_markdown(r)
 
-    L += ["## Study notes", ""]
+def _note_study(p: Pattern) -> list[str]:
+    """The pattern's 7-step notes and talking points."""
+    L: list[str] = ["## Study notes", ""]
     for key, heading in NOTE_SECTIONS:
         L += [f"### {heading}", ""]
         body = getattr(p.notes, key).strip()
@@ -630,11 +664,7 @@ def study_note_markdown(rp: ResolvedPattern, report: Report, options: DrawOption
     else:
         L.append("_(none yet)_")
     L.append("")
-    if r.warnings:
-        L += ["## Warnings", ""] + [f"- {md_inline(w)}" for w in r.warnings] + [""]
-    L += ["---", "", "Made with Architecture Explorer: `python -m explorer export "
-          f"{p.id} --format md{_sets_text(rp, r)}`", ""]
-    return "\n".join(L)
+    return L
 
 
 def _ml_markdown(r: Report) -> list[str]:
